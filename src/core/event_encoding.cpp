@@ -1,0 +1,181 @@
+// src/core/event_encoding.cpp: canonical bytes and hashes of events and contexts.
+#include "core/event_encoding.hpp"
+
+#include <cstring>
+
+#include "core/byte_sink.hpp"
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+#include "core/core_only.hpp"
+
+namespace audit_chain::core {
+
+namespace {
+
+constexpr char kValueKeyTag[] = "ACK1";
+constexpr char kCommitmentTag[] = "ACV1";
+constexpr char kEventTag[] = "ACE1";
+constexpr char kContextTag[] = "ACC1";
+
+// Derives per-value keys two at a time (one SHA-256 block yields two 16-byte keys).
+class ValueKeys {
+public:
+	explicit ValueKeys(const uint8_t *salt) : salt_(salt) {}
+
+	const uint8_t *For(const ValueUnit &unit, uint32_t index)
+	{
+		if (unit.value_key != nullptr)
+			return unit.value_key;
+		if (salt_ == nullptr)
+			throw Error(ErrorCode::kDataCorrupted, "value key missing for an event without salt",
+						"An erased event must keep an explicit key for every value that was not erased.");
+		uint32_t block = index / 2;
+		if (block != cached_block_) {
+			Sha256 h;
+			h.Update(kValueKeyTag, 4);
+			h.Update(salt_, kSaltSize);
+			PutU32(h, block);
+			cached_ = h.Final();
+			cached_block_ = block;
+		}
+		return cached_.bytes + (index % 2) * kValueKeySize;
+	}
+
+private:
+	const uint8_t *salt_;
+	uint32_t cached_block_ = UINT32_MAX;
+	Hash cached_{};
+};
+
+Hash
+CommitmentOf(ValueKeys &keys, const ValueUnit &unit, uint32_t index)
+{
+	if (unit.commitment != nullptr) {
+		Hash stored;
+		std::memcpy(stored.bytes, unit.commitment, kHashSize);
+		return stored;
+	}
+	return ComputeCommitment(keys.For(unit, index), unit);
+}
+
+template <typename Sink>
+void
+WriteUnitList(Sink &sink, ValueKeys &keys, const ValueUnit *units, uint32_t count, uint32_t &index)
+{
+	PutU32(sink, count);
+	std::string_view previous;
+	for (uint32_t i = 0; i < count; i++, index++) {
+		const ValueUnit &unit = units[i];
+		if (i > 0 && !KeyLess(previous, unit.key.str()))
+			throw Error(ErrorCode::kDataCorrupted, "event data keys are not in canonical order");
+		previous = unit.key.str();
+		PutStr(sink, unit.key.str());
+		PutU8(sink, unit.flags);
+		Hash c = CommitmentOf(keys, unit, index);
+		PutBytes(sink, c.bytes, kHashSize);
+	}
+}
+
+}  // namespace
+
+void
+DeriveValueKey(const uint8_t *salt, uint32_t index, uint8_t *key_out)
+{
+	ValueUnit none{};
+	ValueKeys keys(salt);
+	std::memcpy(key_out, keys.For(none, index), kValueKeySize);
+}
+
+Hash
+ComputeCommitment(const uint8_t *value_key, const ValueUnit &unit)
+{
+	Sha256 h;
+	h.Update(kCommitmentTag, 4);
+	h.Update(value_key, kValueKeySize);
+	PutU8(h, unit.flags);
+	if (unit.flags & kHasOld) {
+		if (unit.old_value == nullptr)
+			throw Error(ErrorCode::kDataCorrupted, "old value missing from a unit that has one");
+		EncodeJsonValue(h, unit.old_value, unit.old_tokens);
+	}
+	if (unit.flags & kHasNew) {
+		if (unit.new_value == nullptr)
+			throw Error(ErrorCode::kDataCorrupted, "new value missing from a unit that has one");
+		EncodeJsonValue(h, unit.new_value, unit.new_tokens);
+	}
+	return h.Final();
+}
+
+template <typename Sink>
+void
+WriteEvent(Sink &sink, const Hash &previous, const EventView &e)
+{
+	ValueKeys keys(e.salt);
+	uint32_t index = 0;
+
+	sink.Update(kEventTag, 4);
+	PutBytes(sink, previous.bytes, kHashSize);
+	PutU32(sink, e.chain_id);
+	PutU64(sink, e.seq);
+	PutU64(sink, e.commit_seq);
+	PutI64(sink, e.committed_at);
+	PutU64(sink, e.xid);
+	PutI64(sink, e.event_time);
+	PutBytes(sink, e.event_id, kUuidSize);
+	PutStr(sink, e.action.str());
+	PutStr(sink, e.outcome.str());
+	PutStr(sink, e.resource_type.str());
+	if (e.resource_id != nullptr) {
+		PutU8(sink, 1);
+		Hash c = CommitmentOf(keys, *e.resource_id, index++);
+		PutBytes(sink, c.bytes, kHashSize);
+	} else {
+		PutU8(sink, 0);
+	}
+	PutBytes(sink, e.context_hash, kHashSize);
+	PutU8(sink, e.data_flags);
+	WriteUnitList(sink, keys, e.columns, e.column_count, index);
+	if (e.has_details) {
+		PutU8(sink, 1);
+		WriteUnitList(sink, keys, e.details, e.detail_count, index);
+	} else {
+		PutU8(sink, 0);
+	}
+}
+
+Hash
+HashEvent(const Hash &previous, const EventView &event)
+{
+	Sha256 h;
+	WriteEvent(h, previous, event);
+	return h.Final();
+}
+
+template <typename Sink>
+void
+WriteContext(Sink &sink, const ContextField *fields, uint32_t count)
+{
+	sink.Update(kContextTag, 4);
+	PutU32(sink, count);
+	for (uint32_t i = 0; i < count; i++) {
+		if (i > 0 && !KeyLess(fields[i - 1].name.str(), fields[i].name.str()))
+			throw Error(ErrorCode::kInternal, "context fields are not in canonical order");
+		PutStr(sink, fields[i].name.str());
+		PutStr(sink, fields[i].value.str());
+	}
+}
+
+Hash
+HashContext(const ContextField *fields, uint32_t count)
+{
+	Sha256 h;
+	WriteContext(h, fields, count);
+	return h.Final();
+}
+
+template void WriteEvent<Sha256>(Sha256 &, const Hash &, const EventView &);
+template void WriteEvent<ByteSink>(ByteSink &, const Hash &, const EventView &);
+template void WriteContext<Sha256>(Sha256 &, const ContextField *, uint32_t);
+template void WriteContext<ByteSink>(ByteSink &, const ContextField *, uint32_t);
+
+}  // namespace audit_chain::core

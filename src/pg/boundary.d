@@ -1,0 +1,4 @@
+src/pg/boundary.o: src/pg/boundary.cpp src/pg/boundary.hpp \
+ src/core/error.hpp
+src/pg/boundary.hpp:
+src/core/error.hpp:

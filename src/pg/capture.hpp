@@ -1,0 +1,18 @@
+// src/pg/capture.hpp: turning a change into a spooled event.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "utils/jsonb.h"
+}
+
+namespace audit_chain::pg {
+
+struct CatalogOids;
+
+// Spools one event of the current transaction with the current context. Shared by row
+// capture, TRUNCATE capture and application events (log_event).
+void SpoolEvent(const CatalogOids *oids, const char *action, const char *resource_type, text *resource_id,
+				Jsonb *old_data, Jsonb *new_data, Jsonb *details, char outcome);
+
+}  // namespace audit_chain::pg

@@ -1,0 +1,2 @@
+src/pg/catalog.o: src/pg/catalog.cpp src/pg/catalog.hpp
+src/pg/catalog.hpp:

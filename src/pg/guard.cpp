@@ -1,0 +1,33 @@
+// src/pg/guard.cpp: audit_chain.refuse_change(), the append-only guard of the audit tables.
+//
+// Fired BEFORE UPDATE, DELETE and TRUNCATE on the audit tables, for every role. A superuser
+// can still get around it (disable triggers, session_replication_role = replica): what is
+// then changed is caught by verify(), since every stored field is covered by the chain.
+extern "C" {
+#include "postgres.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "utils/rel.h"
+
+PG_FUNCTION_INFO_V1(audit_chain_refuse_change);
+
+Datum
+audit_chain_refuse_change(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("audit_chain.refuse_change() can only be called as a trigger")));
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	const char *what = TRIGGER_FIRED_BY_UPDATE(td->tg_event)	  ? "UPDATE"
+					   : TRIGGER_FIRED_BY_DELETE(td->tg_event)	  ? "DELETE"
+					   : TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) ? "TRUNCATE"
+																  : "INSERT";
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s of audit_chain.%s is not allowed", what, RelationGetRelationName(td->tg_relation)),
+			 errdetail("The audit trail is append-only."),
+			 errhint("Events are written by tracked tables and audit_chain functions only.")));
+	PG_RETURN_NULL();
+}
+}

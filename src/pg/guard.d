@@ -1,0 +1,1 @@
+src/pg/guard.o: src/pg/guard.cpp

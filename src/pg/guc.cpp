@@ -1,0 +1,111 @@
+// src/pg/guc.cpp: definitions and validation of the audit_chain.* settings.
+//
+// Context values are validated when they are SET, so a malformed value fails the SET with
+// a clear error instead of producing a broken event later.
+#include "pg/guc.hpp"
+
+#include <sys/socket.h>
+
+extern "C" {
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/inet.h"
+}
+
+namespace audit_chain::pg {
+
+int guc_chain_count = 16;
+char *guc_actor_id = NULL;
+char *guc_actor_type = NULL;
+char *guc_client_addr = NULL;
+char *guc_user_agent = NULL;
+char *guc_request_id = NULL;
+char *guc_session_id = NULL;
+char *guc_reason = NULL;
+uint64 context_settings_generation = 0;
+
+namespace {
+
+constexpr int kMaxContextLength = 1024;
+
+bool
+IsEmpty(const char *s)
+{
+	return s == NULL || s[0] == '\0';
+}
+
+bool
+CheckLength(char **newval, void **extra, GucSource source)
+{
+	if (*newval != NULL && strlen(*newval) > kMaxContextLength) {
+		GUC_check_errdetail("Context values are limited to %d bytes.", kMaxContextLength);
+		return false;
+	}
+	return true;
+}
+
+bool
+CheckActorType(char **newval, void **extra, GucSource source)
+{
+	static const char *const allowed[] = {"user", "service", "system", "admin"};
+	if (IsEmpty(*newval))
+		return true;
+	for (const char *a : allowed)
+		if (strcmp(*newval, a) == 0)
+			return true;
+	GUC_check_errdetail("actor_type must be one of user, service, system, admin.");
+	return false;
+}
+
+bool
+CheckClientAddr(char **newval, void **extra, GucSource source)
+{
+	if (IsEmpty(*newval))
+		return true;
+	unsigned char buf[16];
+	if (pg_inet_net_pton(PGSQL_AF_INET, *newval, buf, -1) >= 0 ||
+		pg_inet_net_pton(PGSQL_AF_INET6, *newval, buf, -1) >= 0)
+		return true;
+	GUC_check_errdetail("\"%s\" is not a valid IPv4 or IPv6 address.", *newval);
+	return false;
+}
+
+void
+BumpGeneration(const char *newval, void *extra)
+{
+	context_settings_generation++;
+}
+
+void
+DefineContextString(const char *name, const char *description, char **var, GucStringCheckHook check)
+{
+	DefineCustomStringVariable(name, description, NULL, var, "", PGC_USERSET, 0, check, BumpGeneration, NULL);
+}
+
+}  // namespace
+
+void
+DefineSettings(void)
+{
+	DefineCustomIntVariable("audit_chain.chains",
+							"Number of independent hash chains that concurrent commits spread over.",
+							"A commit holds one chain while it writes its events; more chains let more "
+							"audited transactions commit at the same time.",
+							&guc_chain_count, 16, 1, 1024, PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineContextString("audit_chain.actor_id", "Application-level identity of whoever causes the changes.",
+						&guc_actor_id, CheckLength);
+	DefineContextString("audit_chain.actor_type", "Kind of actor: user, service, system or admin.", &guc_actor_type,
+						CheckActorType);
+	DefineContextString("audit_chain.client_addr", "Address of the end user (e.g. behind a proxy).",
+						&guc_client_addr, CheckClientAddr);
+	DefineContextString("audit_chain.user_agent", "User agent of the end user.", &guc_user_agent, CheckLength);
+	DefineContextString("audit_chain.request_id", "Application request identifier.", &guc_request_id, CheckLength);
+	DefineContextString("audit_chain.session_id", "Application session identifier.", &guc_session_id, CheckLength);
+	DefineContextString("audit_chain.reason", "Why the change is made (ticket, justification).", &guc_reason,
+						CheckLength);
+
+	MarkGUCPrefixReserved("audit_chain");
+}
+
+}  // namespace audit_chain::pg

@@ -1,0 +1,138 @@
+// src/pg/relation_info.cpp: per-relation capture metadata.
+#include "pg/relation_info.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_trigger.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/relcache.h"
+}
+
+namespace audit_chain::pg {
+
+namespace {
+
+HTAB *relation_cache = NULL;
+
+// The table whose trigger was cloned into this partition's trigger (following tgparentid).
+Oid
+TrackedRoot(Relation rel, const Trigger *trigger)
+{
+	Oid relid = RelationGetRelid(rel);
+	Oid tgoid = trigger->tgoid;
+	Relation tgrel = table_open(TriggerRelationId, AccessShareLock);
+	for (int guard = 0; guard < 1000; guard++) {
+		ScanKeyData key;
+		ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(tgoid));
+		SysScanDesc scan = systable_beginscan(tgrel, TriggerOidIndexId, true, NULL, 1, &key);
+		HeapTuple tuple = systable_getnext(scan);
+		Oid parent = InvalidOid;
+		if (HeapTupleIsValid(tuple)) {
+			Form_pg_trigger form = (Form_pg_trigger) GETSTRUCT(tuple);
+			relid = form->tgrelid;
+			parent = form->tgparentid;
+		}
+		systable_endscan(scan);
+		if (!OidIsValid(parent))
+			break;
+		tgoid = parent;
+	}
+	table_close(tgrel, AccessShareLock);
+	return relid;
+}
+
+// Primary key, else the replica identity index, else none (whole-row identity).
+void
+FindKey(Relation rel, RelationInfo *info)
+{
+	Oid index_oid = RelationGetPrimaryKeyIndex(rel);
+	if (!OidIsValid(index_oid))
+		index_oid = RelationGetReplicaIndex(rel);
+	info->nkeys = 0;
+	info->key_attnums = NULL;
+	if (!OidIsValid(index_oid))
+		return;
+	Relation index = index_open(index_oid, AccessShareLock);
+	int n = index->rd_index->indnkeyatts;
+	info->key_attnums = (AttrNumber *) palloc(sizeof(AttrNumber) * n);
+	for (int i = 0; i < n; i++)
+		info->key_attnums[i] = index->rd_index->indkey.values[i];
+	info->nkeys = n;
+	index_close(index, AccessShareLock);
+}
+
+void
+Build(RelationInfo *info, Relation rel, const Trigger *trigger)
+{
+	if (info->cxt == NULL)
+		info->cxt = AllocSetContextCreate(CacheMemoryContext, "audit_chain relation info", ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(info->cxt);
+	MemoryContext old = MemoryContextSwitchTo(info->cxt);
+
+	info->root_relid = trigger != NULL ? TrackedRoot(rel, trigger) : RelationGetRelid(rel);
+	char *schema = get_namespace_name(get_rel_namespace(info->root_relid));
+	char *name = get_rel_name(info->root_relid);
+	if (schema == NULL || name == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", info->root_relid);
+	info->resource_type = pstrdup(quote_qualified_identifier(schema, name));
+
+	TupleDesc desc = RelationGetDescr(rel);
+	info->natts = desc->natts;
+	info->columns = (ColumnInfo *) palloc0(sizeof(ColumnInfo) * desc->natts);
+	for (int i = 0; i < desc->natts; i++) {
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		if (att->attisdropped)
+			continue;
+		info->columns[i].name = pstrdup(NameStr(att->attname));
+		info->columns[i].typid = att->atttypid;
+	}
+	FindKey(rel, info);
+	MemoryContextSwitchTo(old);
+	info->valid = true;
+}
+
+}  // namespace
+
+const RelationInfo *
+GetRelationInfo(Relation rel, const Trigger *trigger)
+{
+	if (relation_cache == NULL) {
+		HASHCTL ctl;
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(RelationInfo);
+		ctl.hcxt = CacheMemoryContext;
+		relation_cache = hash_create("audit_chain relation info", 32, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	Oid relid = RelationGetRelid(rel);
+	bool found;
+	RelationInfo *info = (RelationInfo *) hash_search(relation_cache, &relid, HASH_ENTER, &found);
+	if (!found) {
+		info->valid = false;
+		info->cxt = NULL;
+	}
+	if (!info->valid)
+		Build(info, rel, trigger);
+	return info;
+}
+
+void
+RelationInfoInvalidate(Oid relid)
+{
+	if (relation_cache == NULL)
+		return;
+	HASH_SEQ_STATUS status;
+	hash_seq_init(&status, relation_cache);
+	for (RelationInfo *info; (info = (RelationInfo *) hash_seq_search(&status)) != NULL;)
+		if (!OidIsValid(relid) || info->relid == relid || info->root_relid == relid)
+			info->valid = false;
+}
+
+}  // namespace audit_chain::pg

@@ -1,0 +1,37 @@
+// src/pg/relation_info.hpp: what capture needs to know about a tracked table, cached.
+//
+// Built once per relation and rebuilt after any relcache invalidation of it (ALTER TABLE,
+// renames) or of the tracked table it belongs to (its partitioned root).
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "commands/trigger.h"
+#include "utils/rel.h"
+}
+
+namespace audit_chain::pg {
+
+struct ColumnInfo {
+	char *name;  // NULL for a dropped column
+	Oid typid;
+};
+
+struct RelationInfo {
+	Oid relid;                 // hash key
+	bool valid;
+	Oid root_relid;            // the tracked table (itself, or the partitioned table it belongs to)
+	char *resource_type;       // quoted, schema-qualified name of root_relid
+	int natts;
+	ColumnInfo *columns;       // by attnum - 1
+	int nkeys;                 // 0: no primary key nor replica identity index
+	AttrNumber *key_attnums;
+	MemoryContext cxt;         // owns everything above
+};
+
+const RelationInfo *GetRelationInfo(Relation rel, const Trigger *trigger);
+
+// Relcache invalidation hook: drop entries of relid (or all, for InvalidOid).
+void RelationInfoInvalidate(Oid relid);
+
+}  // namespace audit_chain::pg

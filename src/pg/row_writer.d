@@ -1,0 +1,2 @@
+src/pg/row_writer.o: src/pg/row_writer.cpp src/pg/row_writer.hpp
+src/pg/row_writer.hpp:

@@ -1,0 +1,2 @@
+src/pg/spool.o: src/pg/spool.cpp src/pg/spool.hpp
+src/pg/spool.hpp:

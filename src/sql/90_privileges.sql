@@ -1,0 +1,33 @@
+-- src/sql/90_privileges.sql: who may read and administer the audit trail.
+--
+-- audit_chain_reader: read events, verify, digests, time travel and reports.
+-- audit_chain_admin:  reader, plus tracking any table and administrative functions.
+-- Roles are cluster-wide and survive DROP EXTENSION; they are created only if missing.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'audit_chain_reader') THEN
+        CREATE ROLE audit_chain_reader NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'audit_chain_admin') THEN
+        CREATE ROLE audit_chain_admin NOLOGIN;
+    END IF;
+END
+$$;
+GRANT audit_chain_reader TO audit_chain_admin;
+
+-- Nothing by default: application roles get no privilege on the audit tables at all.
+REVOKE ALL ON ALL TABLES IN SCHEMA audit_chain FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA audit_chain FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA audit_chain FROM PUBLIC;
+GRANT USAGE ON SCHEMA audit_chain TO PUBLIC;
+
+-- Table owners may track their own tables (track() checks ownership or audit_chain_admin).
+GRANT EXECUTE ON FUNCTION audit_chain.capture() TO PUBLIC;
+GRANT EXECUTE ON FUNCTION audit_chain.track(regclass) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION audit_chain.untrack(regclass) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION audit_chain.version() TO PUBLIC;
+
+GRANT SELECT ON audit_chain.audit_events, audit_chain.events, audit_chain.contexts, audit_chain.resources,
+    audit_chain.ledger, audit_chain.tracked_tables, audit_chain.checkpoints TO audit_chain_reader;
+GRANT EXECUTE ON FUNCTION audit_chain.verify(integer, bigint, bigint), audit_chain.verify(jsonb, boolean),
+    audit_chain.digest(), audit_chain.checkpoint() TO audit_chain_reader;
