@@ -27,7 +27,7 @@ GRANT EXECUTE ON FUNCTION audit_chain.track(regclass) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_chain.untrack(regclass) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_chain.version() TO PUBLIC;
 
-GRANT SELECT ON audit_chain.audit_events, audit_chain.events, audit_chain.contexts, audit_chain.resources,
+GRANT SELECT ON audit_chain.audit_events, audit_chain.events_export, audit_chain.events, audit_chain.contexts, audit_chain.resources,
     audit_chain.ledger, audit_chain.tracked_tables, audit_chain.checkpoints TO audit_chain_reader;
 GRANT EXECUTE ON FUNCTION audit_chain.verify(integer, bigint, bigint), audit_chain.verify(jsonb, boolean),
     audit_chain.digest(), audit_chain.checkpoint() TO audit_chain_reader;
