@@ -1,0 +1,3 @@
+-- placeholder: replaced by the real demonstration
+CREATE EXTENSION audit_chain;
+SELECT audit_chain.version();

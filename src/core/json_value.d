@@ -1,9 +1,0 @@
-src/core/json_value.o: src/core/json_value.cpp src/core/json_value.hpp \
- src/core/views.hpp src/core/byte_sink.hpp src/core/error.hpp \
- src/core/sha256.hpp src/core/core_only.hpp
-src/core/json_value.hpp:
-src/core/views.hpp:
-src/core/byte_sink.hpp:
-src/core/error.hpp:
-src/core/sha256.hpp:
-src/core/core_only.hpp:

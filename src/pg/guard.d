@@ -1,1 +1,0 @@
-src/pg/guard.o: src/pg/guard.cpp

@@ -1,2 +1,0 @@
-src/pg/guc.o: src/pg/guc.cpp src/pg/guc.hpp
-src/pg/guc.hpp:

@@ -1,2 +1,0 @@
-src/pg/row_writer.o: src/pg/row_writer.cpp src/pg/row_writer.hpp
-src/pg/row_writer.hpp:

@@ -1,2 +1,0 @@
-src/pg/spool.o: src/pg/spool.cpp src/pg/spool.hpp
-src/pg/spool.hpp:
