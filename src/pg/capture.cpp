@@ -6,28 +6,30 @@
 // stored when the transaction commits, so an idle open transaction holds no audit lock.
 #include "pg/capture.hpp"
 
-#include "core/hex.hpp"
-#include "core/sha256.hpp"
-#include "pg/boundary.hpp"
 #include "pg/catalog.hpp"
 #include "pg/context.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/resources.hpp"
+#include "pg/row_image.hpp"
 #include "pg/spool.hpp"
 #include "pg/value_to_jsonb.hpp"
 
 extern "C" {
-#include "access/detoast.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/tableam.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
 #include "access/xact.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/datum.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
@@ -60,88 +62,6 @@ NewSalt()
 	return salt;
 }
 
-// True if the two non-null values of a column are the same bytes (after detoasting).
-bool
-SameValue(Datum a, Datum b, Form_pg_attribute att)
-{
-	if (datumIsEqual(a, b, att->attbyval, att->attlen))
-		return true;
-	if (att->attlen != -1)
-		return false;
-	struct varlena *va = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(a));
-	struct varlena *vb = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(b));
-	return VARSIZE_ANY_EXHDR(va) == VARSIZE_ANY_EXHDR(vb) &&
-		   memcmp(VARDATA_ANY(va), VARDATA_ANY(vb), VARSIZE_ANY_EXHDR(va)) == 0;
-}
-
-// The row (or only the columns in include, when not NULL) as a jsonb object.
-Jsonb *
-RowToJsonb(const RelationInfo *info, TupleDesc desc, HeapTuple tuple, const bool *include, PinnedSettings *pinned)
-{
-	JsonbParseState *state = NULL;
-	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	for (int i = 0; i < info->natts; i++) {
-		const ColumnInfo &col = info->columns[i];
-		if (col.name == NULL || (include != NULL && !include[i]))
-			continue;
-		JsonbValue key;
-		key.type = jbvString;
-		key.val.string.val = col.name;
-		key.val.string.len = (int) strlen(col.name);
-		(void) pushJsonbValue(&state, WJB_KEY, &key);
-		bool isnull;
-		Datum v = heap_getattr(tuple, i + 1, desc, &isnull);
-		PushDatumAsJson(&state, WJB_VALUE, v, isnull, col.typid, pinned);
-	}
-	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
-}
-
-// resource_id: the key value as text (a JSON string's characters, or a JSON literal); for a
-// composite key a JSON array of the values; for a table without key the SHA-256 of the
-// whole row's jsonb text.
-text *
-ResourceIdOf(const RelationInfo *info, TupleDesc desc, HeapTuple tuple, PinnedSettings *pinned)
-{
-	if (info->nkeys == 0) {
-		Jsonb *row = RowToJsonb(info, desc, tuple, NULL, pinned);
-		char *json = JsonbToCString(NULL, &row->root, VARSIZE(row));
-		size_t len = strlen(json);
-		char hex[2 * core::kHashSize + 1];
-		CallCore([&] {
-			core::Hash h = core::Sha256::Of(json, len);
-			core::HexEncode(h.bytes, core::kHashSize, hex);
-		});
-		hex[2 * core::kHashSize] = '\0';
-		return cstring_to_text(hex);
-	}
-
-	JsonbParseState *state = NULL;
-	(void) pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
-	for (int k = 0; k < info->nkeys; k++) {
-		AttrNumber attnum = info->key_attnums[k];
-		bool isnull;
-		Datum v = heap_getattr(tuple, attnum, desc, &isnull);
-		PushDatumAsJson(&state, WJB_ELEM, v, isnull, info->columns[attnum - 1].typid, pinned);
-	}
-	Jsonb *keys = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_ARRAY, NULL));
-	if (info->nkeys > 1)
-		return cstring_to_text(JsonbToCString(NULL, &keys->root, VARSIZE(keys)));
-
-	JsonbValue *v = getIthJsonbValueFromContainer(&keys->root, 0);
-	switch (v->type) {
-	case jbvString:
-		return cstring_to_text_with_len(v->val.string.val, v->val.string.len);
-	case jbvNumeric:
-		return cstring_to_text(DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric))));
-	case jbvBool:
-		return cstring_to_text(v->val.boolean ? "true" : "false");
-	case jbvNull:
-		return cstring_to_text("null");
-	default:
-		return cstring_to_text(JsonbToCString(NULL, v->val.binary.data, v->val.binary.len));
-	}
-}
-
 }  // namespace
 
 void
@@ -164,6 +84,97 @@ SpoolEvent(const CatalogOids *oids, const char *action, const char *resource_typ
 	SpoolAppend(&e);
 }
 
+namespace {
+
+// Tables truncated by the current command, so that their partitions (whose TRUNCATE
+// triggers fire after the named table's) do not record their rows one by one as well.
+struct TruncatedTables {
+	TransactionId xid;
+	CommandId cid;
+	List *relids;  // TopTransactionContext
+};
+TruncatedTables truncated = {InvalidTransactionId, 0, NIL};
+
+bool
+TruncatedInThisCommand(Oid relid)
+{
+	return truncated.xid == GetTopTransactionIdIfAny() && truncated.cid == GetCurrentCommandId(false) &&
+		   list_member_oid(truncated.relids, relid);
+}
+
+void
+NoteTruncated(Oid relid)
+{
+	if (truncated.xid != GetTopTransactionIdIfAny() || truncated.cid != GetCurrentCommandId(false)) {
+		truncated.xid = GetTopTransactionIdIfAny();
+		truncated.cid = GetCurrentCommandId(false);
+		truncated.relids = NIL;
+	}
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	truncated.relids = lappend_oid(truncated.relids, relid);
+	MemoryContextSwitchTo(old);
+}
+
+// The topmost ancestor of a partition that is tracked (has the row capture trigger).
+Oid
+TrackedAncestor(Oid relid)
+{
+	Oid root = InvalidOid;
+	ListCell *lc;
+	foreach (lc, get_partition_ancestors(relid))
+		if (OidIsValid(get_trigger_oid(lfirst_oid(lc), "audit_chain_capture", true)))
+			root = lfirst_oid(lc);
+	return root;
+}
+
+}  // namespace
+
+// BEFORE TRUNCATE. A tracked table's TRUNCATE is one event. TRUNCATE of one partition of a
+// tracked table empties only part of it, which a TRUNCATE event cannot say: its rows are
+// recorded as DELETE events of the tracked table instead (unless the tracked table itself
+// is truncated by the same command).
+void
+CaptureTruncate(const CatalogOids *oids, TriggerData *td)
+{
+	Relation rel = td->tg_relation;
+	Oid relid = RelationGetRelid(rel);
+	Oid root = rel->rd_rel->relispartition ? TrackedAncestor(relid) : InvalidOid;
+	if (!OidIsValid(root)) {
+		const RelationInfo *info = GetRelationInfo(rel, td->tg_trigger);
+		NoteTruncated(relid);
+		SpoolEvent(oids, "TRUNCATE", info->resource_type, NULL, NULL, NULL, NULL, 's');
+		return;
+	}
+	ListCell *lc;
+	foreach (lc, get_partition_ancestors(relid))
+		if (TruncatedInThisCommand(lfirst_oid(lc)))
+			return;
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		return;  // a partitioned partition holds no rows; its own partitions record theirs
+
+	const RelationInfo *info = RelationInfoFor(rel, root);
+	TupleDesc desc = RelationGetDescr(rel);
+	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+	MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "audit_chain truncated row",
+												  ALLOCSET_DEFAULT_SIZES);
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	HeapTuple tuple;
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL) {
+		CHECK_FOR_INTERRUPTS();
+		MemoryContext old = MemoryContextSwitchTo(row_cxt);
+		PinnedSettings pinned = NoPinnedSettings();
+		Jsonb *image = RowToJsonb(info, desc, tuple, NULL, &pinned);
+		text *id = ResourceIdOf(info, desc, tuple, &pinned);
+		UnpinSettings(&pinned);
+		SpoolEvent(oids, "DELETE", info->resource_type, id, image, NULL, NULL, 's');
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(row_cxt);
+	}
+	table_endscan(scan);
+	MemoryContextDelete(row_cxt);
+	UnregisterSnapshot(snapshot);
+}
+
 }  // namespace audit_chain::pg
 
 using namespace audit_chain::pg;
@@ -180,22 +191,22 @@ audit_chain_capture(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("audit_chain.capture() can only be called as a trigger")));
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	if (!TRIGGER_FIRED_AFTER(td->tg_event))
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) && !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("audit_chain.capture() must be fired AFTER the change"),
 				 errhint("Use audit_chain.track(), or CREATE TRIGGER ... AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW.")));
 
 	const CatalogOids *oids = GetCatalogOids(false);
+	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event)) {
+		CaptureTruncate(oids, td);
+		return PointerGetDatum(NULL);
+	}
 	Relation rel = td->tg_relation;
 	TupleDesc desc = RelationGetDescr(rel);
 	const RelationInfo *info = GetRelationInfo(rel, td->tg_trigger);
 	PinnedSettings pinned = NoPinnedSettings();
 
-	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event)) {
-		SpoolEvent(oids, "TRUNCATE", info->resource_type, NULL, NULL, NULL, NULL, 's');
-		return PointerGetDatum(NULL);
-	}
 	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),

@@ -3,6 +3,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "commands/trigger.h"
 #include "utils/jsonb.h"
 }
 
@@ -14,5 +15,8 @@ struct CatalogOids;
 // capture, TRUNCATE capture and application events (log_event).
 void SpoolEvent(const CatalogOids *oids, const char *action, const char *resource_type, text *resource_id,
 				Jsonb *old_data, Jsonb *new_data, Jsonb *details, char outcome);
+
+// The TRUNCATE trigger's work (see capture.cpp).
+void CaptureTruncate(const CatalogOids *oids, TriggerData *td);
 
 }  // namespace audit_chain::pg

@@ -68,16 +68,12 @@ FindKey(Relation rel, RelationInfo *info)
 	index_close(index, AccessShareLock);
 }
 
+// Fills info in CurrentMemoryContext.
 void
-Build(RelationInfo *info, Relation rel, const Trigger *trigger)
+Fill(RelationInfo *info, Relation rel, Oid root_relid)
 {
-	if (info->cxt == NULL)
-		info->cxt = AllocSetContextCreate(CacheMemoryContext, "audit_chain relation info", ALLOCSET_SMALL_SIZES);
-	else
-		MemoryContextReset(info->cxt);
-	MemoryContext old = MemoryContextSwitchTo(info->cxt);
-
-	info->root_relid = trigger != NULL ? TrackedRoot(rel, trigger) : RelationGetRelid(rel);
+	info->relid = RelationGetRelid(rel);
+	info->root_relid = root_relid;
 	char *schema = get_namespace_name(get_rel_namespace(info->root_relid));
 	char *name = get_rel_name(info->root_relid);
 	if (schema == NULL || name == NULL)
@@ -95,11 +91,32 @@ Build(RelationInfo *info, Relation rel, const Trigger *trigger)
 		info->columns[i].typid = att->atttypid;
 	}
 	FindKey(rel, info);
-	MemoryContextSwitchTo(old);
 	info->valid = true;
 }
 
+void
+Build(RelationInfo *info, Relation rel, const Trigger *trigger)
+{
+	if (info->cxt == NULL)
+		info->cxt = AllocSetContextCreate(CacheMemoryContext, "audit_chain relation info", ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(info->cxt);
+	MemoryContext cxt = info->cxt;
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	Fill(info, rel, TrackedRoot(rel, trigger));
+	info->cxt = cxt;
+	MemoryContextSwitchTo(old);
+}
+
 }  // namespace
+
+const RelationInfo *
+RelationInfoFor(Relation rel, Oid root_relid)
+{
+	RelationInfo *info = (RelationInfo *) palloc0(sizeof(RelationInfo));
+	Fill(info, rel, root_relid);
+	return info;
+}
 
 const RelationInfo *
 GetRelationInfo(Relation rel, const Trigger *trigger)

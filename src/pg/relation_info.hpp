@@ -29,7 +29,11 @@ struct RelationInfo {
 	MemoryContext cxt;         // owns everything above
 };
 
+// Cached; the tracked root is found through the trigger's clone parents (tgparentid).
 const RelationInfo *GetRelationInfo(Relation rel, const Trigger *trigger);
+
+// Not cached, allocated in CurrentMemoryContext, for a known root (baselines).
+const RelationInfo *RelationInfoFor(Relation rel, Oid root_relid);
 
 // Relcache invalidation hook: drop entries of relid (or all, for InvalidOid).
 void RelationInfoInvalidate(Oid relid);

@@ -52,8 +52,12 @@ RowWriterOpen(RowWriter *w, Oid relid, int capacity)
 TupleTableSlot *
 RowWriterSlot(RowWriter *w)
 {
-	if (w->slots[w->used] == NULL)
+	if (w->slots[w->used] == NULL) {
+		// Slots live as long as the writer, whatever context the caller is in.
+		MemoryContext old = MemoryContextSwitchTo(w->estate->es_query_cxt);
 		w->slots[w->used] = table_slot_create(w->rel, &w->estate->es_tupleTable);
+		MemoryContextSwitchTo(old);
+	}
 	TupleTableSlot *slot = w->slots[w->used];
 	ExecClearTuple(slot);
 	return slot;

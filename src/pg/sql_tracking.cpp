@@ -1,20 +1,21 @@
-// src/pg/sql_tracking.cpp: audit_chain.track(), audit_chain.untrack() and the event trigger
-// that extends tracking to new partitions.
+// src/pg/sql_tracking.cpp: audit_chain.track(), audit_chain.untrack() and the event triggers
+// that keep tracking consistent with DDL.
 //
 // Tracking is two triggers on the table: audit_chain_capture (AFTER INSERT OR UPDATE OR
 // DELETE FOR EACH ROW; PostgreSQL clones it to every partition, present and future) and
-// audit_chain_capture_truncate (AFTER TRUNCATE FOR EACH STATEMENT; created on the table and
-// each of its partitions, since statement triggers are not cloned). The DDL runs as the
-// table's owner, after checking that the caller owns the table or is audit_chain_admin.
+// audit_chain_capture_truncate (BEFORE TRUNCATE FOR EACH STATEMENT, on the table and on each
+// partition, since statement triggers are not cloned). The DDL runs as the table's owner,
+// after checking that the caller owns the table or is a member of audit_chain_admin.
+#include "pg/baseline.hpp"
 #include "pg/capture.hpp"
 #include "pg/catalog.hpp"
+#include "pg/registry.hpp"
+#include "pg/table_schema.hpp"
 
 extern "C" {
 #include "postgres.h"
-#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "access/xact.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
@@ -25,19 +26,15 @@ extern "C" {
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/snapmgr.h"
 #include "utils/syscache.h"
-#include "utils/timestamp.h"
 }
-
-#include "pg/row_writer.hpp"
 
 using namespace audit_chain::pg;
 
@@ -120,11 +117,10 @@ HasTrigger(Oid relid, const char *name)
 void
 RunAsOwner(Oid relid, const char *sql)
 {
-	Oid owner;
 	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	Oid owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
 
 	Oid save_userid;
@@ -144,66 +140,75 @@ void
 CreateTruncateTrigger(Oid relid)
 {
 	if (!HasTrigger(relid, kTruncateTrigger))
-		RunAsOwner(relid, psprintf("CREATE TRIGGER %s AFTER TRUNCATE ON %s FOR EACH STATEMENT "
+		RunAsOwner(relid, psprintf("CREATE TRIGGER %s BEFORE TRUNCATE ON %s FOR EACH STATEMENT "
 								   "EXECUTE FUNCTION audit_chain.capture()",
 								   kTruncateTrigger, QualifiedName(relid)));
 }
 
-// The registry row of relid, or an invalid tid.
-bool
-FindRegistryRow(Relation registry, Oid relid, ItemPointer tid)
+Jsonb *
+TrackDetails(bool baseline)
 {
-	Oid pkey = get_relname_relid("tracked_tables_pkey", RelationGetNamespace(registry));
-	ScanKeyData key;
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-	SysScanDesc scan = systable_beginscan(registry, pkey, true, snapshot, 1, &key);
-	HeapTuple tuple = systable_getnext(scan);
-	bool found = HeapTupleIsValid(tuple);
-	if (found)
-		*tid = tuple->t_self;
-	systable_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	return found;
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(baseline ? "{\"baseline\": true}"
+																				  : "{\"baseline\": false}")));
 }
 
+// Records a schema change of a tracked table (and its rows again, when they were rewritten).
 void
-Register(const CatalogOids *oids, Oid relid)
+RecordSchemaChange(const CatalogOids *oids, Oid relid, bool partitions_changed)
 {
-	Oid registry_oid = get_relname_relid("tracked_tables", oids->schema);
-	Relation registry = table_open(registry_oid, RowExclusiveLock);
-	ItemPointerData tid;
-	bool found = FindRegistryRow(registry, relid, &tid);
-	table_close(registry, NoLock);
-	if (found)
+	RegistryEntry entry;
+	if (!RegistryGet(relid, &entry))
 		return;
-	RowWriter writer;
-	RowWriterOpen(&writer, registry_oid, 1);
-	TupleTableSlot *slot = RowWriterSlot(&writer);
-	slot->tts_values[0] = ObjectIdGetDatum(relid);
-	slot->tts_values[1] = TimestampTzGetDatum(GetCurrentTimestamp());
-	slot->tts_values[2] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	slot->tts_values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
-	memset(slot->tts_isnull, 0, sizeof(bool) * 4);
-	RowWriterAdd(&writer);
-	RowWriterClose(&writer);
+	char *name = QualifiedName(relid);
+	Relation rel = table_open(relid, AccessShareLock);
+	SchemaChange change = DescribeSchemaChange(rel, entry.columns, entry.resource_type, name, partitions_changed);
+	Jsonb *columns = ColumnsSnapshot(rel);
+	table_close(rel, AccessShareLock);
+	if (change.details == NULL)
+		return;
+	SpoolEvent(oids, "ALTER TABLE", name, NULL, NULL, NULL, change.details, 's');
+	if (change.rebaseline)
+		(void) SpoolBaseline(oids, relid, name);
+	RegistryUpdate(relid, name, columns);
 }
 
-void
-Unregister(const CatalogOids *oids, Oid relid)
+// True if the ALTER TABLE statement attaches or detaches partitions.
+bool
+ChangesPartitions(Node *parsetree)
 {
-	Oid registry_oid = get_relname_relid("tracked_tables", oids->schema);
-	Relation registry = table_open(registry_oid, RowExclusiveLock);
-	ItemPointerData tid;
-	if (FindRegistryRow(registry, relid, &tid))
-		simple_heap_delete(registry, &tid);
-	table_close(registry, NoLock);
+	if (parsetree == NULL || !IsA(parsetree, AlterTableStmt))
+		return false;
+	ListCell *lc;
+	foreach (lc, ((AlterTableStmt *) parsetree)->cmds) {
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+		if (cmd->subtype == AT_AttachPartition || cmd->subtype == AT_DetachPartition ||
+			cmd->subtype == AT_DetachPartitionFinalize)
+			return true;
+	}
+	return false;
 }
 
-void
-LogTrackingEvent(const CatalogOids *oids, const char *action, Oid relid)
+// The relations a DDL command touched, from pg_event_trigger_ddl_commands().
+List *
+TouchedRelations(void)
 {
-	SpoolEvent(oids, action, QualifiedName(relid), NULL, NULL, NULL, NULL, 's');
+	List *relids = NIL;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	// objsubid is a column number for column-level commands (RENAME COLUMN): keep those too.
+	int rc = SPI_execute("SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands() "
+						 "WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass",
+						 true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %d", rc);
+	for (uint64 i = 0; i < SPI_processed; i++) {
+		bool isnull;
+		Oid relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		if (!isnull)
+			relids = lappend_oid(relids, relid);
+	}
+	SPI_finish();
+	return relids;
 }
 
 }  // namespace
@@ -213,15 +218,19 @@ extern "C" {
 PG_FUNCTION_INFO_V1(audit_chain_track);
 PG_FUNCTION_INFO_V1(audit_chain_untrack);
 PG_FUNCTION_INFO_V1(audit_chain_on_ddl_command_end);
+PG_FUNCTION_INFO_V1(audit_chain_on_sql_drop);
 
+// track(target regclass, baseline boolean DEFAULT true) RETURNS boolean
 Datum
 audit_chain_track(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(0))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("target must not be NULL")));
 	Oid relid = PG_GETARG_OID(0);
+	bool baseline = PG_ARGISNULL(1) ? true : PG_GETARG_BOOL(1);
 	const CatalogOids *oids = GetCatalogOids(false);
-	// Serialises track/untrack of one table, and DML on it while triggers are created.
+	// Keeps writers out while the triggers are created and the rows are recorded, so no
+	// change falls between the baseline and the first captured event.
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	CheckTrackable(relid, oids);
 	CheckMayTrack(relid, "track");
@@ -238,12 +247,23 @@ audit_chain_track(PG_FUNCTION_ARGS)
 			if (lfirst_oid(lc) != relid && get_rel_relkind(lfirst_oid(lc)) != RELKIND_FOREIGN_TABLE)
 				CreateTruncateTrigger(lfirst_oid(lc));
 	}
-	Register(oids, relid);
-	if (newly)
-		LogTrackingEvent(oids, "TRACK", relid);
+
+	RegistryEntry entry;
+	if (!RegistryGet(relid, &entry)) {
+		char *name = QualifiedName(relid);
+		Relation rel = table_open(relid, AccessShareLock);
+		Jsonb *columns = ColumnsSnapshot(rel);
+		table_close(rel, AccessShareLock);
+		RegistryInsert(relid, name, baseline, columns);
+		SpoolEvent(oids, "TRACK", name, NULL, NULL, NULL, TrackDetails(baseline), 's');
+		if (baseline)
+			(void) SpoolBaseline(oids, relid, name);
+		newly = true;
+	}
 	PG_RETURN_BOOL(newly);
 }
 
+// untrack(target regclass) RETURNS boolean
 Datum
 audit_chain_untrack(PG_FUNCTION_ARGS)
 {
@@ -264,14 +284,18 @@ audit_chain_untrack(PG_FUNCTION_ARGS)
 	foreach (lc, rels)
 		if (HasTrigger(lfirst_oid(lc), kTruncateTrigger))
 			RunAsOwner(lfirst_oid(lc), psprintf("DROP TRIGGER %s ON %s", kTruncateTrigger, QualifiedName(lfirst_oid(lc))));
-	Unregister(oids, relid);
+	RegistryEntry entry;
+	if (RegistryGet(relid, &entry)) {
+		RegistryDelete(relid);
+		was = true;
+	}
 	if (was)
-		LogTrackingEvent(oids, "UNTRACK", relid);
+		SpoolEvent(oids, "UNTRACK", QualifiedName(relid), NULL, NULL, NULL, NULL, 's');
 	PG_RETURN_BOOL(was);
 }
 
-// ddl_command_end for CREATE TABLE / ALTER TABLE: a new or attached partition of a tracked
-// table gets the TRUNCATE trigger.
+// ddl_command_end: new or attached partitions of tracked tables get the TRUNCATE trigger;
+// column changes and renames of tracked tables are recorded as events.
 Datum
 audit_chain_on_ddl_command_end(PG_FUNCTION_ARGS)
 {
@@ -279,33 +303,73 @@ audit_chain_on_ddl_command_end(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("audit_chain.on_ddl_command_end() can only be called as an event trigger")));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	int rc = SPI_execute("SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands() "
-						 "WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass",
-						 true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %d", rc);
-	List *partitions = NIL;
-	for (uint64 i = 0; i < SPI_processed; i++) {
-		bool isnull;
-		Oid relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		if (isnull || !get_rel_relispartition(relid))
-			continue;
+	EventTriggerData *trigdata = (EventTriggerData *) fcinfo->context;
+	const CatalogOids *oids = GetCatalogOids(true);
+	if (oids == NULL)
+		PG_RETURN_VOID();
+
+	// A renamed schema renames every table in it.
+	List *touched = trigdata->tag == CMDTAG_ALTER_SCHEMA ? RegistryRelids() : TouchedRelations();
+	bool partitions_changed = ChangesPartitions(trigdata->parsetree);
+	ListCell *lc;
+	foreach (lc, touched) {
+		Oid relid = lfirst_oid(lc);
 		char kind = get_rel_relkind(relid);
 		if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
 			continue;
-		ListCell *lc;
-		foreach (lc, get_partition_ancestors(relid))
-			if (HasTrigger(lfirst_oid(lc), kRowTrigger)) {
-				partitions = lappend_oid(partitions, relid);
-				break;
-			}
+		if (get_rel_relispartition(relid)) {
+			ListCell *a;
+			foreach (a, get_partition_ancestors(relid))
+				if (HasTrigger(lfirst_oid(a), kRowTrigger)) {
+					CreateTruncateTrigger(relid);
+					break;
+				}
+		}
+		RecordSchemaChange(oids, relid, partitions_changed);
+	}
+	PG_RETURN_VOID();
+}
+
+// sql_drop: a dropped tracked table leaves an event and leaves the registry.
+Datum
+audit_chain_on_sql_drop(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("audit_chain.on_sql_drop() can only be called as an event trigger")));
+	const CatalogOids *oids = GetCatalogOids(true);
+	if (oids == NULL)
+		PG_RETURN_VOID();  // the extension itself is being dropped
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	int rc = SPI_execute("SELECT objid FROM pg_catalog.pg_event_trigger_dropped_objects() "
+						 "WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+						 "AND objsubid OPERATOR(pg_catalog.=) 0",
+						 true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %d", rc);
+	List *candidates = NIL;
+	for (uint64 i = 0; i < SPI_processed; i++) {
+		bool isnull;
+		candidates = lappend_oid(candidates,
+								 DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
 	}
 	SPI_finish();
+	List *dropped = NIL, *names = NIL;
 	ListCell *lc;
-	foreach (lc, partitions)
-		CreateTruncateTrigger(lfirst_oid(lc));
+	foreach (lc, candidates) {
+		RegistryEntry entry;
+		if (RegistryGet(lfirst_oid(lc), &entry)) {
+			dropped = lappend_oid(dropped, lfirst_oid(lc));
+			names = lappend(names, entry.resource_type);
+		}
+	}
+	ListCell *a, *b;
+	forboth (a, dropped, b, names) {
+		SpoolEvent(oids, "DROP TABLE", (const char *) lfirst(b), NULL, NULL, NULL, NULL, 's');
+		RegistryDelete(lfirst_oid(a));
+	}
 	PG_RETURN_VOID();
 }
 }

@@ -64,12 +64,17 @@ COMMENT ON TABLE audit_chain.events IS 'audit events, append-only; read them thr
 -- that waited for another's row lock always gets a larger number).
 CREATE SEQUENCE audit_chain.commit_seq AS bigint;
 
--- Tables registered with audit_chain.track(); settings are per-table capture options.
+-- Tables registered with audit_chain.track(). resource_type is the name their events are
+-- recorded under now; columns is the column list the last schema-change event described,
+-- so the next ALTER TABLE can be described as a difference; settings are capture options.
 CREATE TABLE audit_chain.tracked_tables (
-    relid      regclass    NOT NULL PRIMARY KEY,
-    tracked_at timestamptz NOT NULL,
-    tracked_by text        NOT NULL,
-    settings   jsonb       NOT NULL DEFAULT '{}'
+    relid         regclass    NOT NULL PRIMARY KEY,
+    resource_type text        NOT NULL,
+    tracked_at    timestamptz NOT NULL,
+    tracked_by    text        NOT NULL,
+    baseline      boolean     NOT NULL,
+    columns       jsonb       NOT NULL,
+    settings      jsonb       NOT NULL DEFAULT '{}'
 );
 COMMENT ON TABLE audit_chain.tracked_tables IS 'tables tracked with audit_chain.track()';
 

@@ -6,11 +6,11 @@ CREATE FUNCTION audit_chain.capture() RETURNS trigger
 COMMENT ON FUNCTION audit_chain.capture() IS
     'trigger: records INSERT, UPDATE, DELETE (AFTER ... FOR EACH ROW) and TRUNCATE (AFTER ... FOR EACH STATEMENT) as audit events';
 
-CREATE FUNCTION audit_chain.track(target regclass) RETURNS boolean
+CREATE FUNCTION audit_chain.track(target regclass, baseline boolean DEFAULT true) RETURNS boolean
     LANGUAGE C
     AS 'MODULE_PATHNAME', 'audit_chain_track';
-COMMENT ON FUNCTION audit_chain.track(regclass) IS
-    'starts auditing a table (and all its partitions); true if it was not tracked before';
+COMMENT ON FUNCTION audit_chain.track(regclass, boolean) IS
+    'starts auditing a table (and all its partitions), recording its current rows unless baseline is false; true if it was not tracked before';
 
 CREATE FUNCTION audit_chain.untrack(target regclass) RETURNS boolean
     LANGUAGE C
@@ -18,13 +18,23 @@ CREATE FUNCTION audit_chain.untrack(target regclass) RETURNS boolean
 COMMENT ON FUNCTION audit_chain.untrack(regclass) IS
     'stops auditing a table; true if it was tracked';
 
--- New partitions of a tracked table get the TRUNCATE trigger too (row triggers are
--- cloned to new partitions by PostgreSQL itself).
+-- DDL on tracked tables: new partitions get the TRUNCATE trigger too (row triggers are
+-- cloned to new partitions by PostgreSQL itself), schema changes and renames are recorded
+-- as events, and a dropped tracked table leaves an event.
 CREATE FUNCTION audit_chain.on_ddl_command_end() RETURNS event_trigger
     LANGUAGE C
     AS 'MODULE_PATHNAME', 'audit_chain_on_ddl_command_end';
-COMMENT ON FUNCTION audit_chain.on_ddl_command_end() IS 'event trigger: extends tracking to new partitions';
+COMMENT ON FUNCTION audit_chain.on_ddl_command_end() IS
+    'event trigger: extends tracking to new partitions and records schema changes of tracked tables';
 
 CREATE EVENT TRIGGER audit_chain_ddl_command_end ON ddl_command_end
-    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'ALTER SCHEMA')
     EXECUTE FUNCTION audit_chain.on_ddl_command_end();
+
+CREATE FUNCTION audit_chain.on_sql_drop() RETURNS event_trigger
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'audit_chain_on_sql_drop';
+COMMENT ON FUNCTION audit_chain.on_sql_drop() IS 'event trigger: records the drop of a tracked table';
+
+CREATE EVENT TRIGGER audit_chain_sql_drop ON sql_drop
+    EXECUTE FUNCTION audit_chain.on_sql_drop();

@@ -1,0 +1,235 @@
+// src/pg/table_schema.cpp: column snapshots and their differences.
+#include "pg/table_schema.hpp"
+
+extern "C" {
+#include "access/tupdesc_details.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/numeric.h"
+}
+
+namespace audit_chain::pg {
+
+namespace {
+
+struct OldColumn {
+	int attnum;
+	char *name;
+	char *type;
+	bool seen;
+};
+
+void
+PushKey(JsonbParseState **state, const char *key)
+{
+	JsonbValue v;
+	v.type = jbvString;
+	v.val.string.val = const_cast<char *>(key);
+	v.val.string.len = (int) strlen(key);
+	(void) pushJsonbValue(state, WJB_KEY, &v);
+}
+
+void
+PushStringValue(JsonbParseState **state, JsonbIteratorToken seq, const char *s)
+{
+	JsonbValue v;
+	v.type = jbvString;
+	v.val.string.val = const_cast<char *>(s);
+	v.val.string.len = (int) strlen(s);
+	(void) pushJsonbValue(state, seq, &v);
+}
+
+char *
+StringMember(JsonbContainer *obj, const char *name)
+{
+	JsonbValue key;
+	key.type = jbvString;
+	key.val.string.val = const_cast<char *>(name);
+	key.val.string.len = (int) strlen(name);
+	JsonbValue *v = findJsonbValueFromContainer(obj, JB_FOBJECT, &key);
+	if (v == NULL || v->type != jbvString)
+		return NULL;
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+int
+IntMember(JsonbContainer *obj, const char *name)
+{
+	JsonbValue key;
+	key.type = jbvString;
+	key.val.string.val = const_cast<char *>(name);
+	key.val.string.len = (int) strlen(name);
+	JsonbValue *v = findJsonbValueFromContainer(obj, JB_FOBJECT, &key);
+	if (v == NULL || v->type != jbvNumeric)
+		return -1;
+	return DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v->val.numeric)));
+}
+
+OldColumn *
+ParseSnapshot(Jsonb *columns, int *count)
+{
+	int n = JB_ROOT_IS_ARRAY(columns) ? (int) JB_ROOT_COUNT(columns) : 0;
+	OldColumn *out = (OldColumn *) palloc0(sizeof(OldColumn) * (n + 1));
+	for (int i = 0; i < n; i++) {
+		JsonbValue *e = getIthJsonbValueFromContainer(&columns->root, i);
+		if (e == NULL || e->type != jbvBinary)
+			continue;
+		out[i].attnum = IntMember(e->val.binary.data, "attnum");
+		out[i].name = StringMember(e->val.binary.data, "name");
+		out[i].type = StringMember(e->val.binary.data, "type");
+	}
+	*count = n;
+	return out;
+}
+
+}  // namespace
+
+Jsonb *
+ColumnsSnapshot(Relation rel)
+{
+	TupleDesc desc = RelationGetDescr(rel);
+	JsonbParseState *state = NULL;
+	(void) pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	for (int i = 0; i < desc->natts; i++) {
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		if (att->attisdropped)
+			continue;
+		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		PushKey(&state, "attnum");
+		JsonbValue num;
+		num.type = jbvNumeric;
+		num.val.numeric = int64_to_numeric(att->attnum);
+		(void) pushJsonbValue(&state, WJB_VALUE, &num);
+		PushKey(&state, "name");
+		PushStringValue(&state, WJB_VALUE, NameStr(att->attname));
+		PushKey(&state, "type");
+		PushStringValue(&state, WJB_VALUE, format_type_with_typemod(att->atttypid, att->atttypmod));
+		(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	}
+	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_ARRAY, NULL));
+}
+
+SchemaChange
+DescribeSchemaChange(Relation rel, Jsonb *old_columns, const char *old_name, const char *new_name,
+					 bool partitions_changed)
+{
+	SchemaChange result = {NULL, partitions_changed};
+	int nold;
+	OldColumn *old = ParseSnapshot(old_columns, &nold);
+	TupleDesc desc = RelationGetDescr(rel);
+
+	// Collected first, then written in a fixed order of sections.
+	List *renamed_from = NIL, *renamed_to = NIL, *dropped = NIL, *retyped = NIL, *retyped_to = NIL;
+	List *added = NIL;  // attnums
+	for (int i = 0; i < desc->natts; i++) {
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		if (att->attisdropped)
+			continue;
+		OldColumn *match = NULL;
+		for (int j = 0; j < nold && match == NULL; j++)
+			if (old[j].attnum == att->attnum)
+				match = &old[j];
+		if (match == NULL) {
+			added = lappend_int(added, att->attnum);
+			continue;
+		}
+		match->seen = true;
+		if (match->name != NULL && strcmp(match->name, NameStr(att->attname)) != 0) {
+			renamed_from = lappend(renamed_from, match->name);
+			renamed_to = lappend(renamed_to, pstrdup(NameStr(att->attname)));
+		}
+		char *type = format_type_with_typemod(att->atttypid, att->atttypmod);
+		if (match->type != NULL && strcmp(match->type, type) != 0) {
+			retyped = lappend(retyped, pstrdup(NameStr(att->attname)));
+			retyped_to = lappend(retyped_to, type);
+			result.rebaseline = true;  // every value was converted by the rewrite
+		}
+	}
+	for (int j = 0; j < nold; j++)
+		if (!old[j].seen && old[j].name != NULL)
+			dropped = lappend(dropped, old[j].name);
+
+	bool renamed_table = strcmp(old_name, new_name) != 0;
+	if (!renamed_table && renamed_from == NIL && dropped == NIL && retyped == NIL && added == NIL &&
+		!partitions_changed)
+		return result;
+
+	JsonbParseState *state = NULL;
+	PinnedSettings pinned = NoPinnedSettings();
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	if (renamed_table) {
+		PushKey(&state, "renamed_from");
+		PushStringValue(&state, WJB_VALUE, old_name);
+	}
+	if (renamed_from != NIL) {
+		PushKey(&state, "columns_renamed");
+		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		ListCell *a, *b;
+		forboth (a, renamed_from, b, renamed_to) {
+			PushKey(&state, (const char *) lfirst(a));
+			PushStringValue(&state, WJB_VALUE, (const char *) lfirst(b));
+		}
+		(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	}
+	if (dropped != NIL) {
+		PushKey(&state, "columns_dropped");
+		(void) pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+		ListCell *lc;
+		foreach (lc, dropped)
+			PushStringValue(&state, WJB_ELEM, (const char *) lfirst(lc));
+		(void) pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+	}
+	if (added != NIL) {
+		PushKey(&state, "columns_added");
+		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		ListCell *lc;
+		foreach (lc, added) {
+			int attnum = lfirst_int(lc);
+			Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+			PushKey(&state, NameStr(att->attname));
+			// Existing rows got the column's "missing value" (a non-volatile default), or NULL;
+			// any other default was computed per row by a rewrite: record the rows again.
+			TupleConstr *constr = desc->constr;
+			if (constr != NULL && constr->missing != NULL && constr->missing[attnum - 1].am_present) {
+				PushDatumAsJson(&state, WJB_VALUE, constr->missing[attnum - 1].am_value, false, att->atttypid,
+								&pinned);
+			} else {
+				if (att->atthasdef || att->attgenerated)
+					result.rebaseline = true;
+				JsonbValue null_value;
+				null_value.type = jbvNull;
+				(void) pushJsonbValue(&state, WJB_VALUE, &null_value);
+			}
+		}
+		(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	}
+	if (retyped != NIL) {
+		PushKey(&state, "columns_retyped");
+		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		ListCell *a, *b;
+		forboth (a, retyped, b, retyped_to) {
+			PushKey(&state, (const char *) lfirst(a));
+			PushStringValue(&state, WJB_VALUE, (const char *) lfirst(b));
+		}
+		(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	}
+	if (partitions_changed) {
+		PushKey(&state, "partitions_changed");
+		JsonbValue t;
+		t.type = jbvBool;
+		t.val.boolean = true;
+		(void) pushJsonbValue(&state, WJB_VALUE, &t);
+	}
+	if (result.rebaseline) {
+		PushKey(&state, "rebaseline");
+		JsonbValue t;
+		t.type = jbvBool;
+		t.val.boolean = true;
+		(void) pushJsonbValue(&state, WJB_VALUE, &t);
+	}
+	result.details = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+	UnpinSettings(&pinned);
+	return result;
+}
+
+}  // namespace audit_chain::pg
