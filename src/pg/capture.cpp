@@ -86,6 +86,35 @@ SpoolEvent(const CatalogOids *oids, const char *action, const char *resource_typ
 
 namespace {
 
+// An UPDATE that changes a row's key records the new key as {"new_resource_id": ...}, so
+// the row can be found from either key (time travel, history).
+Jsonb *
+KeyChangeDetails(const RelationInfo *info, TupleDesc desc, HeapTuple newtup, const bool *changed, text *old_id,
+				 PinnedSettings *pinned)
+{
+	bool key_changed = info->nkeys == 0;
+	for (int k = 0; k < info->nkeys && !key_changed; k++)
+		key_changed = changed[info->key_attnums[k] - 1];
+	if (!key_changed)
+		return NULL;
+	text *new_id = ResourceIdOf(info, desc, newtup, pinned);
+	if (VARSIZE_ANY_EXHDR(new_id) == VARSIZE_ANY_EXHDR(old_id) &&
+		memcmp(VARDATA_ANY(new_id), VARDATA_ANY(old_id), VARSIZE_ANY_EXHDR(old_id)) == 0)
+		return NULL;
+	JsonbParseState *state = NULL;
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	JsonbValue k, v;
+	k.type = jbvString;
+	k.val.string.val = const_cast<char *>("new_resource_id");
+	k.val.string.len = (int) strlen("new_resource_id");
+	v.type = jbvString;
+	v.val.string.val = VARDATA_ANY(new_id);
+	v.val.string.len = (int) VARSIZE_ANY_EXHDR(new_id);
+	(void) pushJsonbValue(&state, WJB_KEY, &k);
+	(void) pushJsonbValue(&state, WJB_VALUE, &v);
+	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+}
+
 // Tables truncated by the current command, so that their partitions (whose TRUNCATE
 // triggers fire after the named table's) do not record their rows one by one as well.
 struct TruncatedTables {
@@ -214,6 +243,7 @@ audit_chain_capture(PG_FUNCTION_ARGS)
 
 	Jsonb *old_data = NULL;
 	Jsonb *new_data = NULL;
+	Jsonb *details = NULL;
 	text *resource_id;
 	const char *action;
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event)) {
@@ -246,9 +276,10 @@ audit_chain_capture(PG_FUNCTION_ARGS)
 		old_data = RowToJsonb(info, desc, oldtup, changed, &pinned);
 		new_data = RowToJsonb(info, desc, newtup, changed, &pinned);
 		resource_id = ResourceIdOf(info, desc, oldtup, &pinned);
+		details = KeyChangeDetails(info, desc, newtup, changed, resource_id, &pinned);
 	}
 	UnpinSettings(&pinned);
-	SpoolEvent(oids, action, info->resource_type, resource_id, old_data, new_data, NULL, 's');
+	SpoolEvent(oids, action, info->resource_type, resource_id, old_data, new_data, details, 's');
 	return PointerGetDatum(NULL);
 }
 

@@ -58,6 +58,10 @@ CREATE TABLE audit_chain.events (
 );
 CREATE INDEX events_resource_idx ON audit_chain.events (resource_ref, resource_id);
 CREATE INDEX events_committed_at_brin ON audit_chain.events USING brin (committed_at);
+-- Rows whose key changed are found from their new key too (only such events are indexed).
+CREATE INDEX events_new_resource_idx ON audit_chain.events
+    (resource_ref, (details OPERATOR(pg_catalog.->>) 'new_resource_id'))
+    WHERE details OPERATOR(pg_catalog.?) 'new_resource_id';
 COMMENT ON TABLE audit_chain.events IS 'audit events, append-only; read them through audit_chain.audit_events';
 
 -- Orders transactions by commit across chains (taken while committing, so a transaction

@@ -31,3 +31,8 @@ GRANT SELECT ON audit_chain.audit_events, audit_chain.events_export, audit_chain
     audit_chain.ledger, audit_chain.tracked_tables, audit_chain.checkpoints TO audit_chain_reader;
 GRANT EXECUTE ON FUNCTION audit_chain.verify(integer, bigint, bigint), audit_chain.verify(jsonb, boolean),
     audit_chain.digest(), audit_chain.checkpoint() TO audit_chain_reader;
+GRANT EXECUTE ON FUNCTION audit_chain.row_at(regclass, jsonb, timestamptz, boolean),
+    audit_chain.row_at(anyelement, jsonb, timestamptz), audit_chain.table_at(regclass, timestamptz, boolean),
+    audit_chain.table_at(anyelement, timestamptz), audit_chain.history(regclass, jsonb),
+    audit_chain.table_of_row_type(anyelement), audit_chain.row_at(text, jsonb, timestamptz, boolean),
+    audit_chain.table_at(text, timestamptz, boolean) TO audit_chain_reader;
