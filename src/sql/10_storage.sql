@@ -58,6 +58,8 @@ CREATE TABLE audit_chain.events (
 );
 CREATE INDEX events_resource_idx ON audit_chain.events (resource_ref, resource_id);
 CREATE INDEX events_committed_at_brin ON audit_chain.events USING brin (committed_at);
+-- Finds a transaction's events (revert); xid grows with commit order closely enough for BRIN.
+CREATE INDEX events_xid_brin ON audit_chain.events USING brin (((xid::text)::bigint));
 -- Rows whose key changed are found from their new key too (only such events are indexed).
 CREATE INDEX events_new_resource_idx ON audit_chain.events
     (resource_ref, (details OPERATOR(pg_catalog.->>) 'new_resource_id'))

@@ -36,3 +36,5 @@ GRANT EXECUTE ON FUNCTION audit_chain.row_at(regclass, jsonb, timestamptz, boole
     audit_chain.table_at(anyelement, timestamptz), audit_chain.history(regclass, jsonb),
     audit_chain.table_of_row_type(anyelement), audit_chain.row_at(text, jsonb, timestamptz, boolean),
     audit_chain.table_at(text, timestamptz, boolean) TO audit_chain_reader;
+-- revert() runs as the caller: applying needs the caller's own privileges on the table.
+GRANT EXECUTE ON FUNCTION audit_chain.revert(xid8, boolean) TO audit_chain_admin;
