@@ -6,6 +6,8 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "core/sha256.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include <cstring>
@@ -52,6 +54,18 @@ Sha256::Of(const void *data, size_t size)
 	Sha256 h;
 	h.Update(data, size);
 	return h.Final();
+}
+
+Hash
+Sha256::Hmac(const void *key, size_t key_size, const void *data, size_t size)
+{
+	Hash out;
+	unsigned int len = 0;
+	if (HMAC(EVP_sha256(), key, static_cast<int>(key_size), static_cast<const unsigned char *>(data), size, out.bytes,
+			 &len) == nullptr ||
+		len != kHashSize)
+		throw Error(ErrorCode::kInternal, "could not compute HMAC-SHA256");
+	return out;
 }
 
 }  // namespace audit_chain::core

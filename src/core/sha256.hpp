@@ -22,6 +22,9 @@ public:
 
 	static Hash Of(const void *data, size_t size);
 
+	// HMAC-SHA256 (RFC 2104) of data under key.
+	static Hash Hmac(const void *key, size_t key_size, const void *data, size_t size);
+
 private:
 	// Mirrors OpenSSL's SHA256_CTX (checked in sha256.cpp) so this header stays free of
 	// OpenSSL's deprecation macros.

@@ -64,7 +64,7 @@ NewSalt()
 
 }  // namespace
 
-void
+pg_uuid_t
 SpoolEvent(const CatalogOids *oids, const char *action, const char *resource_type, text *resource_id,
 		   Jsonb *old_data, Jsonb *new_data, Jsonb *details, char outcome)
 {
@@ -82,6 +82,7 @@ SpoolEvent(const CatalogOids *oids, const char *action, const char *resource_typ
 	e.details = details;
 	e.salt = NewSalt();
 	SpoolAppend(&e);
+	return e.event_id;
 }
 
 namespace {
@@ -261,7 +262,7 @@ audit_chain_capture(PG_FUNCTION_ARGS)
 		bool *changed = (bool *) palloc0(sizeof(bool) * info->natts);
 		bool any = false;
 		for (int i = 0; i < info->natts; i++) {
-			if (info->columns[i].name == NULL)
+			if (info->columns[i].name == NULL || info->columns[i].policy == ColumnPolicy::kExclude)
 				continue;
 			bool oldnull, newnull;
 			Datum o = heap_getattr(oldtup, i + 1, desc, &oldnull);

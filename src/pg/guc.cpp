@@ -23,6 +23,9 @@ char *guc_request_id = NULL;
 char *guc_session_id = NULL;
 char *guc_reason = NULL;
 uint64 context_settings_generation = 0;
+char *guc_hmac_key = NULL;
+char *guc_sensitive_columns = NULL;
+uint64 policy_settings_generation = 0;
 
 namespace {
 
@@ -77,6 +80,12 @@ BumpGeneration(const char *newval, void *extra)
 }
 
 void
+BumpPolicyGeneration(const char *newval, void *extra)
+{
+	policy_settings_generation++;
+}
+
+void
 DefineContextString(const char *name, const char *description, char **var, GucStringCheckHook check)
 {
 	DefineCustomStringVariable(name, description, NULL, var, "", PGC_USERSET, 0, check, BumpGeneration, NULL);
@@ -104,6 +113,20 @@ DefineSettings(void)
 	DefineContextString("audit_chain.session_id", "Application session identifier.", &guc_session_id, CheckLength);
 	DefineContextString("audit_chain.reason", "Why the change is made (ticket, justification).", &guc_reason,
 						CheckLength);
+
+	DefineCustomStringVariable("audit_chain.hmac_key",
+							   "Secret key of columns recorded as keyed hashes (HMAC-SHA256).",
+							   "Set it in postgresql.conf or with ALTER SYSTEM; only superusers can read it.",
+							   &guc_hmac_key, "", PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, BumpPolicyGeneration, NULL);
+	DefineCustomStringVariable("audit_chain.sensitive_columns",
+							   "Column names whose values are redacted unless a table's settings say otherwise.",
+							   "A comma-separated list, compared without regard to case.",
+							   &guc_sensitive_columns,
+							   "password,password_hash,passwd,secret,client_secret,token,access_token,refresh_token,"
+							   "api_key,apikey,private_key,ssn,social_security_number,credit_card,credit_card_number,"
+							   "card_number,cvv,cvc,pin",
+							   PGC_SUSET, GUC_LIST_INPUT, NULL, BumpPolicyGeneration, NULL);
 
 	MarkGUCPrefixReserved("audit_chain");
 }

@@ -20,6 +20,16 @@ extern char *guc_request_id;
 extern char *guc_session_id;
 extern char *guc_reason;
 
+// Key of hashed columns (audit_chain.hmac_key); visible to superusers only.
+extern char *guc_hmac_key;
+
+// Column names redacted by default (audit_chain.sensitive_columns), comma-separated.
+extern char *guc_sensitive_columns;
+
+// Bumped when audit_chain.sensitive_columns or audit_chain.hmac_key changes, so cached
+// capture policies are rebuilt.
+extern uint64 policy_settings_generation;
+
 // Bumped whenever one of the context settings changes (including SET LOCAL being undone at
 // transaction end), so capture can tell cheaply that its cached context is still current.
 extern uint64 context_settings_generation;

@@ -2,10 +2,12 @@
 #include "pg/catalog.hpp"
 #include "pg/commit_writer.hpp"
 #include "pg/context.hpp"
+#include "pg/guard.hpp"
 #include "pg/guc.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/resources.hpp"
 #include "pg/spool.hpp"
+#include "pg/tracking.hpp"
 
 extern "C" {
 #include "postgres.h"
@@ -35,11 +37,15 @@ OnXactEvent(XactEvent event, void *arg)
 		RefusePrepareWithEvents();
 		break;
 	case XACT_EVENT_COMMIT:
+		AllowAuditUpdates(false);
+		TrackingAtEndOfTransaction();
 		ContextAtCommit();
 		ResourcesAtCommit();
 		SpoolReset(false);
 		break;
 	case XACT_EVENT_ABORT:
+		AllowAuditUpdates(false);
+		TrackingAtEndOfTransaction();
 		ContextAtAbort();
 		ResourcesAtAbort();
 		SpoolReset(false);

@@ -143,6 +143,16 @@ RegistryUpdate(Oid relid, const char *resource_type, Jsonb *columns)
 }
 
 void
+RegistrySetSettings(Oid relid, Jsonb *settings)
+{
+	Oid types[2] = {OIDOID, JSONBOID};
+	Datum values[2] = {ObjectIdGetDatum(relid), JsonbPGetDatum(settings)};
+	RunAsExtensionOwner("UPDATE audit_chain.tracked_tables SET settings = $2 "
+						"WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+						2, types, values, NULL, false);
+}
+
+void
 RegistryDelete(Oid relid)
 {
 	Oid types[1] = {OIDOID};

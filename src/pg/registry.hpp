@@ -27,6 +27,7 @@ List *RegistryRelids(void);
 
 void RegistryInsert(Oid relid, const char *resource_type, bool baseline, Jsonb *columns);
 void RegistryUpdate(Oid relid, const char *resource_type, Jsonb *columns);
+void RegistrySetSettings(Oid relid, Jsonb *settings);
 void RegistryDelete(Oid relid);
 
 // Runs one statement with the rights of the extension's owner; returns SPI_processed.

@@ -13,7 +13,11 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/relcache.h"
+#include "utils/varlena.h"
 }
+
+#include "pg/guc.hpp"
+#include "pg/registry.hpp"
 
 namespace audit_chain::pg {
 
@@ -69,6 +73,76 @@ FindKey(Relation rel, RelationInfo *info)
 }
 
 // Fills info in CurrentMemoryContext.
+bool
+InJsonbList(Jsonb *settings, const char *list, const char *name)
+{
+	if (settings == NULL || !JB_ROOT_IS_OBJECT(settings))
+		return false;
+	JsonbValue key;
+	key.type = jbvString;
+	key.val.string.val = const_cast<char *>(list);
+	key.val.string.len = (int) strlen(list);
+	JsonbValue *v = findJsonbValueFromContainer(&settings->root, JB_FOBJECT, &key);
+	if (v == NULL || v->type != jbvBinary)
+		return false;
+	int n = (int) JsonContainerSize(v->val.binary.data);
+	for (int i = 0; i < n; i++) {
+		JsonbValue *e = getIthJsonbValueFromContainer(v->val.binary.data, i);
+		if (e != NULL && e->type == jbvString && (size_t) e->val.string.len == strlen(name) &&
+			memcmp(e->val.string.val, name, e->val.string.len) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+InDefaultSensitiveList(const char *name)
+{
+	if (guc_sensitive_columns == NULL || guc_sensitive_columns[0] == '\0')
+		return false;
+	char *copy = pstrdup(guc_sensitive_columns);
+	List *names;
+	if (!SplitIdentifierString(copy, ',', &names))
+		return false;
+	ListCell *lc;
+	foreach (lc, names)
+		if (pg_strcasecmp((const char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+// Per-column policies: the table's settings first, then the default sensitive names (which
+// never apply to key columns: the key identifies the row in time travel).
+void
+ComputePolicies(RelationInfo *info)
+{
+	RegistryEntry entry;
+	Jsonb *settings = RegistryGet(info->root_relid, &entry) ? entry.settings : NULL;
+	info->any_excluded = false;
+	for (int i = 0; i < info->natts; i++) {
+		ColumnInfo &col = info->columns[i];
+		if (col.name == NULL)
+			continue;
+		bool is_key = false;
+		for (int k = 0; k < info->nkeys; k++)
+			is_key |= info->key_attnums[k] == i + 1;
+		if (InJsonbList(settings, "record", col.name))
+			col.policy = ColumnPolicy::kRecord;
+		else if (InJsonbList(settings, "exclude", col.name))
+			col.policy = ColumnPolicy::kExclude;
+		else if (InJsonbList(settings, "redact", col.name))
+			col.policy = ColumnPolicy::kRedact;
+		else if (InJsonbList(settings, "hash", col.name))
+			col.policy = ColumnPolicy::kHash;
+		else if (!is_key && InDefaultSensitiveList(col.name))
+			col.policy = ColumnPolicy::kRedact;
+		else
+			col.policy = ColumnPolicy::kRecord;
+		info->any_excluded |= col.policy == ColumnPolicy::kExclude;
+	}
+	info->policy_generation = policy_settings_generation;
+}
+
 void
 Fill(RelationInfo *info, Relation rel, Oid root_relid)
 {
@@ -91,6 +165,7 @@ Fill(RelationInfo *info, Relation rel, Oid root_relid)
 		info->columns[i].typid = att->atttypid;
 	}
 	FindKey(rel, info);
+	ComputePolicies(info);
 	info->valid = true;
 }
 
@@ -135,7 +210,7 @@ GetRelationInfo(Relation rel, const Trigger *trigger)
 		info->valid = false;
 		info->cxt = NULL;
 	}
-	if (!info->valid)
+	if (!info->valid || info->policy_generation != policy_settings_generation)
 		Build(info, rel, trigger);
 	return info;
 }

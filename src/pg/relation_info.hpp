@@ -12,9 +12,18 @@ extern "C" {
 
 namespace audit_chain::pg {
 
+// What capture records of a column's value (audit_chain.configure(), sensitive_columns).
+enum class ColumnPolicy : uint8 {
+	kRecord,   // the value
+	kExclude,  // nothing: the column is left out of the event
+	kRedact,   // the marker "[REDACTED]"
+	kHash,     // "hmac-sha256:<hex>" of the value's text under audit_chain.hmac_key
+};
+
 struct ColumnInfo {
 	char *name;  // NULL for a dropped column
 	Oid typid;
+	ColumnPolicy policy;
 };
 
 struct RelationInfo {
@@ -26,6 +35,8 @@ struct RelationInfo {
 	ColumnInfo *columns;       // by attnum - 1
 	int nkeys;                 // 0: no primary key nor replica identity index
 	AttrNumber *key_attnums;
+	bool any_excluded;
+	uint64 policy_generation;  // policy_settings_generation the policies were computed at
 	MemoryContext cxt;         // owns everything above
 };
 

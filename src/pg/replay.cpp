@@ -286,10 +286,16 @@ ReplayApply(Replayer *r, const ReplayEvent *e, const char **row_id_after)
 		r->tracked = true;
 		r->tracked_since = e->committed_at;
 		r->complete = BoolMember(e->details, "baseline");
-	} else if (strcmp(a, "UNTRACK") == 0 || strcmp(a, "DROP TABLE") == 0) {
+	} else if (strcmp(a, "UNTRACK") == 0 || strcmp(a, "DROP TABLE") == 0 || strcmp(a, "DISABLE TRIGGER") == 0 ||
+			   strcmp(a, "DROP TRIGGER") == 0) {
+		// Changes from here on were not captured: nothing is known until capture resumes.
 		Clear(r);
 		r->tracked = false;
 		r->complete = false;
+	} else if (strcmp(a, "ENABLE TRIGGER") == 0) {
+		Clear(r);  // the BASELINE events that follow hold every row
+		r->tracked = true;
+		r->complete = true;
 	} else if (strcmp(a, "TRUNCATE") == 0) {
 		Clear(r);
 		r->complete = true;  // the table is known to be empty

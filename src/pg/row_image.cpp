@@ -4,6 +4,7 @@
 #include "core/hex.hpp"
 #include "core/sha256.hpp"
 #include "pg/boundary.hpp"
+#include "pg/guc.hpp"
 
 extern "C" {
 #include "access/detoast.h"
@@ -30,6 +31,75 @@ SameValue(Datum a, Datum b, Form_pg_attribute att)
 		   memcmp(VARDATA_ANY(va), VARDATA_ANY(vb), VARSIZE_ANY_EXHDR(va)) == 0;
 }
 
+namespace {
+
+constexpr char kRedacted[] = "[REDACTED]";
+constexpr char kHashPrefix[] = "hmac-sha256:";
+
+void
+PushText(JsonbParseState **state, JsonbIteratorToken seq, const char *s)
+{
+	JsonbValue v;
+	v.type = jbvString;
+	v.val.string.val = const_cast<char *>(s);
+	v.val.string.len = (int) strlen(s);
+	(void) pushJsonbValue(state, seq, &v);
+}
+
+}  // namespace
+
+char *
+KeyedHashOfText(const char *value, size_t len)
+{
+	if (guc_hmac_key == NULL || guc_hmac_key[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("audit_chain.hmac_key is not set"),
+				 errdetail("A tracked table has columns recorded as keyed hashes."),
+				 errhint("A superuser sets it in postgresql.conf or with ALTER SYSTEM SET audit_chain.hmac_key.")));
+	const char *key = guc_hmac_key;
+	size_t key_len = strlen(key);
+	char *out = (char *) palloc(sizeof(kHashPrefix) + 2 * core::kHashSize);
+	memcpy(out, kHashPrefix, sizeof(kHashPrefix) - 1);
+	char *hex = out + sizeof(kHashPrefix) - 1;
+	CallCore([&] {
+		core::Hash h = core::Sha256::Hmac(key, key_len, value, len);
+		core::HexEncode(h.bytes, core::kHashSize, hex);
+	});
+	hex[2 * core::kHashSize] = '\0';
+	return out;
+}
+
+void
+PushColumnValue(JsonbParseState **state, JsonbIteratorToken seq, const ColumnInfo &col, Datum value, bool isnull,
+				PinnedSettings *pinned)
+{
+	switch (col.policy) {
+	case ColumnPolicy::kRedact:
+		PushText(state, seq, kRedacted);
+		return;
+	case ColumnPolicy::kHash: {
+		if (isnull) {
+			PushDatumAsJson(state, seq, value, true, col.typid, pinned);
+			return;
+		}
+		// The hash is over the value's text as recorded (a string's characters, else its JSON),
+		// so anyone holding the key can match a known value.
+		JsonbParseState *one = NULL;
+		(void) pushJsonbValue(&one, WJB_BEGIN_ARRAY, NULL);
+		PushDatumAsJson(&one, WJB_ELEM, value, false, col.typid, pinned);
+		Jsonb *arr = JsonbValueToJsonb(pushJsonbValue(&one, WJB_END_ARRAY, NULL));
+		text *t = ResourceIdFromKeyArray(arr, 1);
+		PushText(state, seq, KeyedHashOfText(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
+		return;
+	}
+	case ColumnPolicy::kRecord:
+	case ColumnPolicy::kExclude:
+		PushDatumAsJson(state, seq, value, isnull, col.typid, pinned);
+		return;
+	}
+}
+
 // The row (or only the columns in include, when not NULL) as a jsonb object.
 Jsonb *
 RowToJsonb(const RelationInfo *info, TupleDesc desc, HeapTuple tuple, const bool *include, PinnedSettings *pinned)
@@ -38,7 +108,7 @@ RowToJsonb(const RelationInfo *info, TupleDesc desc, HeapTuple tuple, const bool
 	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	for (int i = 0; i < info->natts; i++) {
 		const ColumnInfo &col = info->columns[i];
-		if (col.name == NULL || (include != NULL && !include[i]))
+		if (col.name == NULL || (include != NULL && !include[i]) || col.policy == ColumnPolicy::kExclude)
 			continue;
 		JsonbValue key;
 		key.type = jbvString;
@@ -47,7 +117,7 @@ RowToJsonb(const RelationInfo *info, TupleDesc desc, HeapTuple tuple, const bool
 		(void) pushJsonbValue(&state, WJB_KEY, &key);
 		bool isnull;
 		Datum v = heap_getattr(tuple, i + 1, desc, &isnull);
-		PushDatumAsJson(&state, WJB_VALUE, v, isnull, col.typid, pinned);
+		PushColumnValue(&state, WJB_VALUE, col, v, isnull, pinned);
 	}
 	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
 }
@@ -101,7 +171,7 @@ ResourceIdOf(const RelationInfo *info, TupleDesc desc, HeapTuple tuple, PinnedSe
 		AttrNumber attnum = info->key_attnums[k];
 		bool isnull;
 		Datum v = heap_getattr(tuple, attnum, desc, &isnull);
-		PushDatumAsJson(&state, WJB_ELEM, v, isnull, info->columns[attnum - 1].typid, pinned);
+		PushColumnValue(&state, WJB_ELEM, info->columns[attnum - 1], v, isnull, pinned);
 	}
 	Jsonb *keys = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_ARRAY, NULL));
 	return ResourceIdFromKeyArray(keys, info->nkeys);

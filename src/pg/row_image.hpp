@@ -16,6 +16,13 @@ namespace audit_chain::pg {
 // True if two non-null values of a column are the same bytes (after detoasting).
 bool SameValue(Datum a, Datum b, Form_pg_attribute att);
 
+// Pushes a column's value as its policy says (recorded, redacted, keyed hash).
+void PushColumnValue(JsonbParseState **state, JsonbIteratorToken seq, const ColumnInfo &col, Datum value, bool isnull,
+					 PinnedSettings *pinned);
+
+// "hmac-sha256:<hex>" of a value's text under audit_chain.hmac_key (errors if unset).
+char *KeyedHashOfText(const char *value, size_t len);
+
 // The row (or only the columns with include[i] set, when include is not NULL) as a jsonb object.
 Jsonb *RowToJsonb(const RelationInfo *info, TupleDesc desc, HeapTuple tuple, const bool *include,
 				  PinnedSettings *pinned);

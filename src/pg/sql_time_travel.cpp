@@ -8,6 +8,7 @@
 #include "pg/relation_info.hpp"
 #include "pg/replay.hpp"
 #include "pg/row_image.hpp"
+#include "pg/table_history.hpp"
 
 extern "C" {
 #include "postgres.h"
@@ -62,14 +63,6 @@ struct Position {
 	int64 seq;
 };
 
-struct TableHistory {
-	Oid relid;
-	char *name;          // today's qualified name
-	Datum names;         // text[]: every name its events were recorded under
-	List *key_names;     // today's key column names (NIL: keyless)
-	bool keyless;
-};
-
 char *
 QualifiedName(Oid relid)
 {
@@ -120,6 +113,10 @@ ToReplayEvent(HeapTuple t, TupleDesc d, ReplayEvent *e)
 	e->details = GetJsonb(t, d, kQDetails);
 }
 
+}  // namespace
+
+namespace audit_chain::pg {
+
 // Everything about the table that replay needs; SPI must be connected.
 TableHistory
 LoadTable(Oid relid)
@@ -161,6 +158,10 @@ LoadTable(Oid relid)
 	h.names = datumCopy(names, false, -1);
 	return h;
 }
+
+}  // namespace audit_chain::pg
+
+namespace {
 
 // The TRACK event that starts the tracking period containing at; errors if there is none.
 Position
@@ -324,6 +325,10 @@ RenamesToToday(const TableHistory &h, Position after)
 	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
 }
 
+}  // namespace
+
+namespace audit_chain::pg {
+
 // The row id of a key given as {"column": value, ...} (the whole row for a table without key).
 char *
 KeyToId(const TableHistory &h, Jsonb *key)
@@ -385,6 +390,10 @@ KeyToId(const TableHistory &h, Jsonb *key)
 	table_close(rel, AccessShareLock);
 	return text_to_cstring(id);
 }
+
+}  // namespace audit_chain::pg
+
+namespace {
 
 // Opens a cursor over the events of the table between `from` (inclusive or not) and
 // `until` (exclusive), committed at or before at (when bounded). With an id: only that row's

@@ -10,11 +10,14 @@
 #include "pg/capture.hpp"
 #include "pg/catalog.hpp"
 #include "pg/registry.hpp"
+#include "pg/guc.hpp"
 #include "pg/table_schema.hpp"
+#include "pg/tracking.hpp"
 
 extern "C" {
 #include "postgres.h"
 #include "access/htup_details.h"
+#include "access/genam.h"
 #include "access/table.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
@@ -27,9 +30,13 @@ extern "C" {
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "nodes/value.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/inval.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -42,6 +49,32 @@ namespace {
 
 constexpr char kRowTrigger[] = "audit_chain_capture";
 constexpr char kTruncateTrigger[] = "audit_chain_capture_truncate";
+
+// Set while untrack() drops the triggers itself: its UNTRACK event says it all.
+bool untracking = false;
+
+bool
+IsCaptureTrigger(const char *name)
+{
+	return name != NULL && (strcmp(name, kRowTrigger) == 0 || strcmp(name, kTruncateTrigger) == 0);
+}
+
+// The tracked table relid belongs to (itself or its topmost tracked ancestor), or InvalidOid.
+Oid
+TrackedTableOf(Oid relid)
+{
+	RegistryEntry entry;
+	Oid root = InvalidOid;
+	if (get_rel_relispartition(relid)) {
+		ListCell *lc;
+		foreach (lc, get_partition_ancestors(relid))
+			if (RegistryGet(lfirst_oid(lc), &entry))
+				root = lfirst_oid(lc);
+	}
+	if (!OidIsValid(root) && RegistryGet(relid, &entry))
+		root = relid;
+	return root;
+}
 
 char *
 QualifiedName(Oid relid)
@@ -172,6 +205,109 @@ RecordSchemaChange(const CatalogOids *oids, Oid relid, bool partitions_changed)
 	RegistryUpdate(relid, name, columns);
 }
 
+// Records ENABLE/DISABLE TRIGGER subcommands that concern the capture triggers of a
+// tracked table. Enabling capture again re-records the rows (changes made meanwhile were
+// not captured), so time travel is complete again from that point.
+void
+RecordTriggerToggles(const CatalogOids *oids, Node *parsetree)
+{
+	if (parsetree == NULL || !IsA(parsetree, AlterTableStmt))
+		return;
+	AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+	Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid))
+		return;
+	Oid root = TrackedTableOf(relid);
+	if (!OidIsValid(root))
+		return;
+	ListCell *lc;
+	foreach (lc, stmt->cmds) {
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+		bool disable;
+		const char *which;
+		switch (cmd->subtype) {
+		case AT_DisableTrig:
+			disable = true;
+			which = cmd->name;
+			break;
+		case AT_EnableTrig:
+		case AT_EnableAlwaysTrig:
+		case AT_EnableReplicaTrig:
+			disable = false;
+			which = cmd->name;
+			break;
+		case AT_DisableTrigAll:
+		case AT_DisableTrigUser:
+			disable = true;
+			which = cmd->subtype == AT_DisableTrigAll ? "ALL" : "USER";
+			break;
+		case AT_EnableTrigAll:
+		case AT_EnableTrigUser:
+			disable = false;
+			which = cmd->subtype == AT_EnableTrigAll ? "ALL" : "USER";
+			break;
+		default:
+			continue;
+		}
+		if (!IsCaptureTrigger(which) && strcmp(which, "ALL") != 0 && strcmp(which, "USER") != 0)
+			continue;
+		JsonbParseState *state = NULL;
+		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		JsonbValue k, v;
+		k.type = v.type = jbvString;
+		k.val.string.val = const_cast<char *>("trigger");
+		k.val.string.len = 7;
+		v.val.string.val = const_cast<char *>(which);
+		v.val.string.len = (int) strlen(which);
+		(void) pushJsonbValue(&state, WJB_KEY, &k);
+		(void) pushJsonbValue(&state, WJB_VALUE, &v);
+		char *table = QualifiedName(relid);
+		k.val.string.val = const_cast<char *>("table");
+		k.val.string.len = 5;
+		v.val.string.val = table;
+		v.val.string.len = (int) strlen(table);
+		(void) pushJsonbValue(&state, WJB_KEY, &k);
+		(void) pushJsonbValue(&state, WJB_VALUE, &v);
+		if (!disable) {
+			JsonbValue t;
+			t.type = jbvBool;
+			t.val.boolean = true;
+			k.val.string.val = const_cast<char *>("rebaseline");
+			k.val.string.len = 10;
+			(void) pushJsonbValue(&state, WJB_KEY, &k);
+			(void) pushJsonbValue(&state, WJB_VALUE, &t);
+		}
+		Jsonb *details = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+		char *root_name = QualifiedName(root);
+		SpoolEvent(oids, disable ? "DISABLE TRIGGER" : "ENABLE TRIGGER", root_name, NULL, NULL, NULL, details, 's');
+		if (!disable)
+			(void) SpoolBaseline(oids, root, root_name);
+	}
+}
+
+// ALTER TRIGGER audit_chain_capture ... RENAME: capture goes on, but tools looking for the
+// trigger by name would not find it; record it.
+void
+RecordTriggerRename(const CatalogOids *oids, Node *parsetree)
+{
+	if (parsetree == NULL || !IsA(parsetree, RenameStmt))
+		return;
+	RenameStmt *stmt = (RenameStmt *) parsetree;
+	if (stmt->renameType != OBJECT_TRIGGER || !IsCaptureTrigger(stmt->subname))
+		return;
+	Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	Oid root = OidIsValid(relid) ? TrackedTableOf(relid) : InvalidOid;
+	if (!OidIsValid(root))
+		return;
+	StringInfoData json;
+	initStringInfo(&json);
+	appendStringInfo(&json, "{\"trigger\": \"%s\", \"renamed_to\": ", stmt->subname);
+	escape_json(&json, stmt->newname);
+	appendStringInfoChar(&json, '}');
+	Jsonb *details = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data)));
+	SpoolEvent(oids, "ALTER TRIGGER", QualifiedName(root), NULL, NULL, NULL, details, 's');
+}
+
 // True if the ALTER TABLE statement attaches or detaches partitions.
 bool
 ChangesPartitions(Node *parsetree)
@@ -211,9 +347,165 @@ TouchedRelations(void)
 	return relids;
 }
 
+// Column names of a text[] argument, each checked to be a column of relid.
+List *
+ColumnList(ArrayType *arr, Oid relid, const char *list_name)
+{
+	Datum *elems;
+	bool *nulls;
+	int n;
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	List *names = NIL;
+	for (int i = 0; i < n; i++) {
+		if (nulls[i])
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not contain NULL", list_name)));
+		char *name = TextDatumGetCString(elems[i]);
+		if (get_attnum(relid, name) == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of relation \"%s\" does not exist", name, get_rel_name(relid))));
+		names = lappend(names, name);
+	}
+	return names;
+}
+
+bool
+ListHasName(List *names, const char *name)
+{
+	ListCell *lc;
+	foreach (lc, names)
+		if (strcmp((const char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+void
+PushNameList(JsonbParseState **state, const char *key, List *names)
+{
+	JsonbValue k;
+	k.type = jbvString;
+	k.val.string.val = const_cast<char *>(key);
+	k.val.string.len = (int) strlen(key);
+	(void) pushJsonbValue(state, WJB_KEY, &k);
+	(void) pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+	ListCell *lc;
+	foreach (lc, names) {
+		JsonbValue v;
+		v.type = jbvString;
+		v.val.string.val = (char *) lfirst(lc);
+		v.val.string.len = (int) strlen((char *) lfirst(lc));
+		(void) pushJsonbValue(state, WJB_ELEM, &v);
+	}
+	(void) pushJsonbValue(state, WJB_END_ARRAY, NULL);
+}
+
+// The names in one list of the current settings.
+List *
+SettingsList(Jsonb *settings, const char *key)
+{
+	List *names = NIL;
+	JsonbValue k;
+	k.type = jbvString;
+	k.val.string.val = const_cast<char *>(key);
+	k.val.string.len = (int) strlen(key);
+	JsonbValue *v = settings != NULL ? findJsonbValueFromContainer(&settings->root, JB_FOBJECT, &k) : NULL;
+	if (v == NULL || v->type != jbvBinary)
+		return NIL;
+	int n = (int) JsonContainerSize(v->val.binary.data);
+	for (int i = 0; i < n; i++) {
+		JsonbValue *e = getIthJsonbValueFromContainer(v->val.binary.data, i);
+		if (e != NULL && e->type == jbvString)
+			names = lappend(names, pnstrdup(e->val.string.val, e->val.string.len));
+	}
+	return names;
+}
+
 }  // namespace
 
+namespace audit_chain::pg {
+
+void
+TrackingAtEndOfTransaction(void)
+{
+	untracking = false;
+}
+
+}  // namespace audit_chain::pg
+
 extern "C" {
+
+PG_FUNCTION_INFO_V1(audit_chain_configure);
+
+// configure(target regclass, exclude text[], redact text[], hash text[], record text[])
+// RETURNS jsonb: replaces each given list of the table's capture settings.
+Datum
+audit_chain_configure(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("target must not be NULL")));
+	Oid relid = PG_GETARG_OID(0);
+	const CatalogOids *oids = GetCatalogOids(false);
+	LockRelationOid(relid, ShareRowExclusiveLock);
+	CheckMayTrack(relid, "configure");
+	RegistryEntry entry;
+	if (!RegistryGet(relid, &entry))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not tracked", get_rel_name(relid)),
+				 errhint("Track it first with audit_chain.track().")));
+
+	static const char *const lists[] = {"exclude", "redact", "hash", "record"};
+	List *names[4];
+	for (int i = 0; i < 4; i++)
+		names[i] = PG_ARGISNULL(i + 1) ? SettingsList(entry.settings, lists[i])
+									   : ColumnList(PG_GETARG_ARRAYTYPE_P(i + 1), relid, lists[i]);
+
+	// A column has one policy; key columns identify rows, so they are recorded or hashed.
+	Relation rel = table_open(relid, AccessShareLock);
+	Oid pk = RelationGetPrimaryKeyIndex(rel);
+	if (!OidIsValid(pk))
+		pk = RelationGetReplicaIndex(rel);
+	List *key_names = NIL;
+	if (OidIsValid(pk)) {
+		Relation index = index_open(pk, AccessShareLock);
+		for (int k = 0; k < index->rd_index->indnkeyatts; k++)
+			key_names = lappend(key_names, get_attname(relid, index->rd_index->indkey.values[k], false));
+		index_close(index, AccessShareLock);
+	}
+	table_close(rel, AccessShareLock);
+	for (int i = 0; i < 4; i++) {
+		ListCell *lc;
+		foreach (lc, names[i]) {
+			const char *name = (const char *) lfirst(lc);
+			for (int j = i + 1; j < 4; j++)
+				if (ListHasName(names[j], name))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("column \"%s\" is in both %s and %s", name, lists[i], lists[j])));
+			if (i < 2 && ListHasName(key_names, name))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("key column \"%s\" cannot be %s", name, i == 0 ? "excluded" : "redacted"),
+						 errdetail("The key identifies rows in the audit trail; a key column can be hashed instead.")));
+		}
+	}
+	if (names[2] != NIL && (guc_hmac_key == NULL || guc_hmac_key[0] == '\0'))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("audit_chain.hmac_key is not set"),
+				 errhint("A superuser sets it in postgresql.conf or with ALTER SYSTEM SET audit_chain.hmac_key.")));
+
+	JsonbParseState *state = NULL;
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < 4; i++)
+		PushNameList(&state, lists[i], names[i]);
+	Jsonb *settings = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+	RegistrySetSettings(relid, settings);
+	// Every backend rebuilds its capture policies for this table (and its partitions).
+	CacheInvalidateRelcacheByRelid(relid);
+	SpoolEvent(oids, "CONFIGURE", QualifiedName(relid), NULL, NULL, NULL, settings, 's');
+	PG_RETURN_JSONB_P(settings);
+}
 
 PG_FUNCTION_INFO_V1(audit_chain_track);
 PG_FUNCTION_INFO_V1(audit_chain_untrack);
@@ -275,6 +567,7 @@ audit_chain_untrack(PG_FUNCTION_ARGS)
 	CheckMayTrack(relid, "untrack");
 
 	bool was = HasTrigger(relid, kRowTrigger);
+	untracking = true;  // reset at transaction end too (see AtEndOfTransaction)
 	if (was)
 		RunAsOwner(relid, psprintf("DROP TRIGGER %s ON %s", kRowTrigger, QualifiedName(relid)));
 	List *rels = list_make1_oid(relid);
@@ -284,6 +577,7 @@ audit_chain_untrack(PG_FUNCTION_ARGS)
 	foreach (lc, rels)
 		if (HasTrigger(lfirst_oid(lc), kTruncateTrigger))
 			RunAsOwner(lfirst_oid(lc), psprintf("DROP TRIGGER %s ON %s", kTruncateTrigger, QualifiedName(lfirst_oid(lc))));
+	untracking = false;
 	RegistryEntry entry;
 	if (RegistryGet(relid, &entry)) {
 		RegistryDelete(relid);
@@ -308,6 +602,12 @@ audit_chain_on_ddl_command_end(PG_FUNCTION_ARGS)
 	if (oids == NULL)
 		PG_RETURN_VOID();
 
+	if (trigdata->tag == CMDTAG_ALTER_TRIGGER) {
+		RecordTriggerRename(oids, trigdata->parsetree);
+		PG_RETURN_VOID();
+	}
+	if (trigdata->tag == CMDTAG_ALTER_TABLE)
+		RecordTriggerToggles(oids, trigdata->parsetree);
 	// A renamed schema renames every table in it.
 	List *touched = trigdata->tag == CMDTAG_ALTER_SCHEMA ? RegistryRelids() : TouchedRelations();
 	bool partitions_changed = ChangesPartitions(trigdata->parsetree);
@@ -355,7 +655,43 @@ audit_chain_on_sql_drop(PG_FUNCTION_ARGS)
 		candidates = lappend_oid(candidates,
 								 DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
 	}
+	// Capture triggers dropped by hand (not by untrack(), not with their table).
+	List *trigger_tables = NIL;
+	if (!untracking) {
+		rc = SPI_execute("SELECT address_names[1], address_names[2], address_names[3] "
+						 "FROM pg_catalog.pg_event_trigger_dropped_objects() "
+						 "WHERE object_type OPERATOR(pg_catalog.=) 'trigger' AND original",
+						 true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute failed: %d", rc);
+		for (uint64 i = 0; i < SPI_processed; i++) {
+			char *schema = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			char *table = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+			char *trigger = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+			if (schema == NULL || table == NULL || !IsCaptureTrigger(trigger))
+				continue;
+			Oid nsp = get_namespace_oid(schema, true);
+			Oid relid = OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
+			if (OidIsValid(relid))
+				trigger_tables = lappend(trigger_tables, list_make2(makeInteger((int) relid), pstrdup(trigger)));
+		}
+	}
 	SPI_finish();
+	ListCell *tc;
+	foreach (tc, trigger_tables) {
+		Oid relid = (Oid) intVal(linitial((List *) lfirst(tc)));
+		char *trigger = (char *) lsecond((List *) lfirst(tc));
+		Oid root = TrackedTableOf(relid);
+		if (!OidIsValid(root))
+			continue;
+		StringInfoData json;
+		initStringInfo(&json);
+		appendStringInfo(&json, "{\"trigger\": \"%s\", \"table\": ", trigger);
+		escape_json(&json, QualifiedName(relid));
+		appendStringInfoChar(&json, '}');
+		SpoolEvent(oids, "DROP TRIGGER", QualifiedName(root), NULL, NULL, NULL,
+				   DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data))), 's');
+	}
 	List *dropped = NIL, *names = NIL;
 	ListCell *lc;
 	foreach (lc, candidates) {

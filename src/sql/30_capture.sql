@@ -28,7 +28,7 @@ COMMENT ON FUNCTION audit_chain.on_ddl_command_end() IS
     'event trigger: extends tracking to new partitions and records schema changes of tracked tables';
 
 CREATE EVENT TRIGGER audit_chain_ddl_command_end ON ddl_command_end
-    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'ALTER SCHEMA')
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'ALTER SCHEMA', 'ALTER TRIGGER')
     EXECUTE FUNCTION audit_chain.on_ddl_command_end();
 
 CREATE FUNCTION audit_chain.on_sql_drop() RETURNS event_trigger
@@ -38,3 +38,15 @@ COMMENT ON FUNCTION audit_chain.on_sql_drop() IS 'event trigger: records the dro
 
 CREATE EVENT TRIGGER audit_chain_sql_drop ON sql_drop
     EXECUTE FUNCTION audit_chain.on_sql_drop();
+
+CREATE FUNCTION audit_chain.configure(
+    target regclass,
+    exclude text[] DEFAULT NULL,
+    redact text[] DEFAULT NULL,
+    hash text[] DEFAULT NULL,
+    record text[] DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'audit_chain_configure';
+COMMENT ON FUNCTION audit_chain.configure(regclass, text[], text[], text[], text[]) IS
+    'sets which columns of a tracked table are excluded, redacted, recorded as keyed hashes, or recorded despite a sensitive name';

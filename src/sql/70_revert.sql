@@ -131,3 +131,23 @@ END
 $$;
 COMMENT ON FUNCTION audit_chain.revert(xid8, boolean) IS
     'the statements that undo one transaction''s row changes (newest first); apply => true runs them';
+
+-- Erasure (right to erasure): values are replaced by "[ERASED]", verify() stays valid.
+CREATE FUNCTION audit_chain.erase(target regclass, key jsonb) RETURNS bigint
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'audit_chain_erase';
+COMMENT ON FUNCTION audit_chain.erase(regclass, jsonb) IS
+    'erases every recorded value of one row (by key) from all events; returns the number of events changed';
+
+CREATE FUNCTION audit_chain.erase_value(value text, target regclass DEFAULT NULL) RETURNS bigint
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'audit_chain_erase_value';
+COMMENT ON FUNCTION audit_chain.erase_value(text, regclass) IS
+    'erases every recorded value equal to value (e.g. an email) from all events, or from one table''s';
+
+-- Lets an administrator find a hashed value without seeing the key.
+CREATE FUNCTION audit_chain.keyed_hash(value text) RETURNS text
+    LANGUAGE C STRICT STABLE
+    AS 'MODULE_PATHNAME', 'audit_chain_keyed_hash';
+COMMENT ON FUNCTION audit_chain.keyed_hash(text) IS
+    'the "hmac-sha256:<hex>" form a hashed column records for this value';

@@ -25,6 +25,7 @@ GRANT USAGE ON SCHEMA audit_chain TO PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_chain.capture() TO PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_chain.track(regclass, boolean) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_chain.untrack(regclass) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION audit_chain.configure(regclass, text[], text[], text[], text[]) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_chain.version() TO PUBLIC;
 
 GRANT SELECT ON audit_chain.audit_events, audit_chain.events_export, audit_chain.events, audit_chain.contexts, audit_chain.resources,
@@ -38,3 +39,8 @@ GRANT EXECUTE ON FUNCTION audit_chain.row_at(regclass, jsonb, timestamptz, boole
     audit_chain.table_at(text, timestamptz, boolean) TO audit_chain_reader;
 -- revert() runs as the caller: applying needs the caller's own privileges on the table.
 GRANT EXECUTE ON FUNCTION audit_chain.revert(xid8, boolean) TO audit_chain_admin;
+-- Application events are attributed to the real database user; any role may record them.
+GRANT EXECUTE ON FUNCTION audit_chain.set_context(text, text, text, text, text, text, text, boolean),
+    audit_chain.log_event(text, text, text, text, jsonb) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION audit_chain.erase(regclass, jsonb), audit_chain.erase_value(text, regclass),
+    audit_chain.keyed_hash(text) TO audit_chain_admin;

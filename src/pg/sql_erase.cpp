@@ -1,0 +1,384 @@
+// src/pg/sql_erase.cpp: audit_chain.erase() and audit_chain.erase_value(), the right to erasure.
+//
+// Erasing a unit of an event (a column's old and new value, a details member, the
+// resource_id) replaces its values by "[ERASED]" and keeps, in the event's erasure record, the
+// unit's commitment; the event's salt is destroyed and every other unit keeps an explicit
+// per-value key. The event hash is unchanged, so verify() stays valid, and nothing is left
+// from which an erased value could be brute-forced: its commitment is keyed by a key derived
+// from the destroyed salt. Old row versions remain in the table's files until VACUUM, and in
+// WAL and backups (see README).
+#include "core/event_encoding.hpp"
+#include "core/hex.hpp"
+#include "pg/boundary.hpp"
+#include "pg/capture.hpp"
+#include "pg/catalog.hpp"
+#include "pg/event_view.hpp"
+#include "pg/guard.hpp"
+#include "pg/registry.hpp"
+#include "pg/table_history.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+}
+
+using namespace audit_chain;
+using namespace audit_chain::pg;
+
+namespace {
+
+constexpr char kErased[] = "[ERASED]";
+
+void
+CheckAdmin(void)
+{
+	Oid admin = get_role_oid("audit_chain_admin", true);
+	if (superuser() || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to erase audit data"),
+			 errdetail("Only members of audit_chain_admin may erase values from the audit trail.")));
+}
+
+bool
+TokensContain(const core::JsonToken *tokens, uint32 n, const char *value, size_t len)
+{
+	for (uint32 i = 0; i < n; i++)
+		if ((tokens[i].kind == core::JsonKind::kString || tokens[i].kind == core::JsonKind::kNumber) &&
+			tokens[i].text.size == len && memcmp(tokens[i].text.data, value, len) == 0)
+			return true;
+	return false;
+}
+
+bool
+UnitContains(const core::ValueUnit &u, const char *value, size_t len)
+{
+	if (u.commitment != NULL)
+		return false;  // already erased
+	return (u.old_value != NULL && TokensContain(u.old_value, u.old_tokens, value, len)) ||
+		   (u.new_value != NULL && TokensContain(u.new_value, u.new_tokens, value, len));
+}
+
+// The map with the members named in `erased` replaced by the marker.
+Jsonb *
+MarkErased(Jsonb *map, List *erased)
+{
+	if (map == NULL || erased == NIL)
+		return map;
+	JsonbParseState *state = NULL;
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	JsonbIterator *it = JsonbIteratorInit(&map->root);
+	JsonbValue v;
+	JsonbIteratorToken tok;
+	bool skip_value = false;
+	(void) JsonbIteratorNext(&it, &v, true);  // WJB_BEGIN_OBJECT
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE) {
+		if (tok == WJB_KEY) {
+			char *key = pnstrdup(v.val.string.val, v.val.string.len);
+			skip_value = false;
+			ListCell *lc;
+			foreach (lc, erased)
+				skip_value |= strcmp((const char *) lfirst(lc), key) == 0;
+			(void) pushJsonbValue(&state, WJB_KEY, &v);
+		} else if (tok == WJB_VALUE) {
+			if (skip_value) {
+				JsonbValue marker;
+				marker.type = jbvString;
+				marker.val.string.val = const_cast<char *>(kErased);
+				marker.val.string.len = (int) strlen(kErased);
+				(void) pushJsonbValue(&state, WJB_VALUE, &marker);
+			} else {
+				(void) pushJsonbValue(&state, WJB_VALUE, &v);
+			}
+		}
+	}
+	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+}
+
+void
+AppendHexMember(StringInfo buf, bool *first, uint32 index, const uint8 *bytes, size_t size)
+{
+	char hex[2 * core::kHashSize + 1];
+	CallCore([&] { core::HexEncode(bytes, size, hex); });
+	hex[2 * size] = '\0';
+	appendStringInfo(buf, "%s\"%u\": \"%s\"", *first ? "" : ", ", index, hex);
+	*first = false;
+}
+
+// Erases the chosen units of one stored event. `all` erases every unit; otherwise the units
+// holding `value`. Returns the number of units erased (0: the event is left alone).
+int
+EraseEvent(int32 chain_id, int64 seq, bool all, const char *value, size_t value_len, const CatalogOids *oids)
+{
+	Oid types[2] = {INT4OID, INT8OID};
+	Datum args[2] = {Int32GetDatum(chain_id), Int64GetDatum(seq)};
+	int rc = SPI_execute_with_args("SELECT * FROM audit_chain.events WHERE chain_id OPERATOR(pg_catalog.=) $1 "
+								   "AND seq OPERATOR(pg_catalog.=) $2",
+								   2, types, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		return 0;
+	HeapTuple tuple = SPI_copytuple(SPI_tuptable->vals[0]);
+	TupleDesc desc = SPI_tuptable->tupdesc;
+	Datum values[kEvNumAttrs];
+	bool nulls[kEvNumAttrs];
+	heap_deform_tuple(tuple, desc, values, nulls);
+
+	core::Hash context_hash = {};  // not part of what erasure changes; any value gives the same comparison
+	core::EventView view;
+	const char *problem = BuildEventView(values, nulls, &context_hash, "", &view);
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("event %lld of chain %d is malformed: it %s", (long long) seq, chain_id, problem),
+				 errhint("Run audit_chain.verify().")));
+
+	// Units in index order, as the hash specification numbers them.
+	uint32 n = (view.resource_id ? 1 : 0) + view.column_count + view.detail_count;
+	const core::ValueUnit **units = (const core::ValueUnit **) palloc(sizeof(core::ValueUnit *) * (n + 1));
+	uint32 u = 0;
+	if (view.resource_id)
+		units[u++] = view.resource_id;
+	for (uint32 i = 0; i < view.column_count; i++)
+		units[u++] = &view.columns[i];
+	for (uint32 i = 0; i < view.detail_count; i++)
+		units[u++] = &view.details[i];
+
+	bool *erase = (bool *) palloc0(sizeof(bool) * (n + 1));
+	int erased_now = 0;
+	for (uint32 i = 0; i < n; i++) {
+		erase[i] = units[i]->commitment == NULL && (all || UnitContains(*units[i], value, value_len));
+		erased_now += erase[i];
+	}
+	if (erased_now == 0)
+		return 0;
+
+	core::Hash before;
+	CallCore([&] { before = core::HashEvent(context_hash, view); });
+
+	// The new erasure record: a commitment for every erased unit, a key for every other one.
+	StringInfoData keys, commitments;
+	initStringInfo(&keys);
+	initStringInfo(&commitments);
+	bool first_key = true, first_commitment = true;
+	List *erased_columns = NIL, *erased_details = NIL;
+	bool erased_resource_id = false;
+	for (uint32 i = 0; i < n; i++) {
+		const core::ValueUnit &unit = *units[i];
+		uint8 key[core::kValueKeySize];
+		if (unit.commitment != NULL) {
+			AppendHexMember(&commitments, &first_commitment, i, unit.commitment, core::kHashSize);
+			continue;
+		}
+		if (unit.value_key != NULL)
+			memcpy(key, unit.value_key, core::kValueKeySize);
+		else
+			CallCore([&] { core::DeriveValueKey(view.salt, i, key); });
+		if (erase[i]) {
+			core::Hash c;
+			CallCore([&] { c = core::ComputeCommitment(key, unit); });
+			AppendHexMember(&commitments, &first_commitment, i, c.bytes, core::kHashSize);
+			if (&unit == view.resource_id)
+				erased_resource_id = true;
+			else if (i < (view.resource_id ? 1u : 0u) + view.column_count)
+				erased_columns = lappend(erased_columns, pnstrdup(unit.key.data, unit.key.size));
+			else
+				erased_details = lappend(erased_details, pnstrdup(unit.key.data, unit.key.size));
+		} else {
+			AppendHexMember(&keys, &first_key, i, key, core::kValueKeySize);
+		}
+	}
+	char *erasure = psprintf("{\"value_keys\": {%s}, \"commitments\": {%s}}", keys.data, commitments.data);
+
+	Jsonb *old_data = nulls[kEvOldData - 1] ? NULL : MarkErased(DatumGetJsonbP(values[kEvOldData - 1]), erased_columns);
+	Jsonb *new_data = nulls[kEvNewData - 1] ? NULL : MarkErased(DatumGetJsonbP(values[kEvNewData - 1]), erased_columns);
+	Jsonb *details = nulls[kEvDetails - 1] ? NULL : MarkErased(DatumGetJsonbP(values[kEvDetails - 1]), erased_details);
+
+	// Check before writing: the event must hash exactly as before.
+	Datum new_values[kEvNumAttrs];
+	bool new_nulls[kEvNumAttrs];
+	memcpy(new_values, values, sizeof(values));
+	memcpy(new_nulls, nulls, sizeof(nulls));
+	new_nulls[kEvSalt - 1] = true;
+	new_values[kEvErasure - 1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(erasure));
+	new_nulls[kEvErasure - 1] = false;
+	if (old_data)
+		new_values[kEvOldData - 1] = JsonbPGetDatum(old_data);
+	if (new_data)
+		new_values[kEvNewData - 1] = JsonbPGetDatum(new_data);
+	if (details)
+		new_values[kEvDetails - 1] = JsonbPGetDatum(details);
+	if (erased_resource_id)
+		new_values[kEvResourceId - 1] = CStringGetTextDatum(kErased);
+	core::EventView after_view;
+	problem = BuildEventView(new_values, new_nulls, &context_hash, "", &after_view);
+	core::Hash after;
+	if (problem == NULL)
+		CallCore([&] { after = core::HashEvent(context_hash, after_view); });
+	if (problem != NULL || memcmp(before.bytes, after.bytes, core::kHashSize) != 0)
+		elog(ERROR, "erasing event %lld of chain %d would change its hash", (long long) seq, chain_id);
+
+	Oid utypes[7] = {INT4OID, INT8OID, JSONBOID, JSONBOID, JSONBOID, TEXTOID, JSONBOID};
+	Datum uvalues[7] = {Int32GetDatum(chain_id), Int64GetDatum(seq), new_values[kEvOldData - 1],
+						new_values[kEvNewData - 1], new_values[kEvDetails - 1], new_values[kEvResourceId - 1],
+						new_values[kEvErasure - 1]};
+	char unulls[8] = "       ";
+	unulls[2] = new_nulls[kEvOldData - 1] ? 'n' : ' ';
+	unulls[3] = new_nulls[kEvNewData - 1] ? 'n' : ' ';
+	unulls[4] = new_nulls[kEvDetails - 1] ? 'n' : ' ';
+	unulls[5] = new_nulls[kEvResourceId - 1] ? 'n' : ' ';
+	AllowAuditUpdates(true);
+	RunAsExtensionOwner("UPDATE audit_chain.events SET old_data = $3, new_data = $4, details = $5, resource_id = $6, "
+						"erasure = $7, salt = NULL "
+						"WHERE chain_id OPERATOR(pg_catalog.=) $1 AND seq OPERATOR(pg_catalog.=) $2",
+						7, utypes, uvalues, unulls, false);
+	AllowAuditUpdates(false);
+	return erased_now;
+}
+
+struct EraseCounts {
+	int64 events;
+	int64 units;
+};
+
+// Erases in every event listed by `sql` (returning chain_id, seq) with its arguments.
+EraseCounts
+EraseMatching(const char *sql, int nargs, Oid *types, Datum *args, bool all, const char *value,
+			  const CatalogOids *oids)
+{
+	EraseCounts counts = {0, 0};
+	int rc = SPI_execute_with_args(sql, nargs, types, args, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not find the events to erase");
+	uint64 n = SPI_processed;
+	int32 *chains = (int32 *) palloc(sizeof(int32) * (n + 1));
+	int64 *seqs = (int64 *) palloc(sizeof(int64) * (n + 1));
+	for (uint64 i = 0; i < n; i++) {
+		bool isnull;
+		chains[i] = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		seqs[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	size_t len = value ? strlen(value) : 0;
+	MemoryContext per_event = AllocSetContextCreate(CurrentMemoryContext, "audit_chain erase", ALLOCSET_DEFAULT_SIZES);
+	for (uint64 i = 0; i < n; i++) {
+		CHECK_FOR_INTERRUPTS();
+		MemoryContext old = MemoryContextSwitchTo(per_event);
+		int units = EraseEvent(chains[i], seqs[i], all, value, len, oids);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(per_event);
+		if (units > 0) {
+			counts.events++;
+			counts.units += units;
+		}
+	}
+	MemoryContextDelete(per_event);
+	return counts;
+}
+
+void
+RecordErasure(const CatalogOids *oids, const char *resource_type, const char *method, EraseCounts counts)
+{
+	char *json = psprintf("{\"method\": \"%s\", \"events\": %lld, \"values\": %lld}", method, (long long) counts.events,
+						  (long long) counts.units);
+	SpoolEvent(oids, "ERASE", resource_type, NULL, NULL, NULL,
+			   DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json))), 's');
+}
+
+}  // namespace
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(audit_chain_erase);
+PG_FUNCTION_INFO_V1(audit_chain_erase_value);
+
+// erase(target regclass, key jsonb) RETURNS bigint: erases every recorded value of the row
+// with this key (and of its events under a former key change to it).
+Datum
+audit_chain_erase(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("target and key must not be NULL")));
+	CheckAdmin();
+	const CatalogOids *oids = GetCatalogOids(false);
+	Oid relid = PG_GETARG_OID(0);
+	Jsonb *key = PG_GETARG_JSONB_P(1);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	TableHistory h = LoadTable(relid);
+	char *id = KeyToId(h, key);
+	Oid types[2] = {TEXTARRAYOID, TEXTOID};
+	Datum args[2] = {h.names, CStringGetTextDatum(id)};
+	EraseCounts counts = EraseMatching(
+		"SELECT e.chain_id, e.seq FROM audit_chain.events e"
+		"  JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
+		" WHERE r.resource_type OPERATOR(pg_catalog.=) ANY ($1)"
+		"   AND (e.resource_id OPERATOR(pg_catalog.=) $2"
+		"        OR (e.details OPERATOR(pg_catalog.?) 'new_resource_id'"
+		"            AND e.details OPERATOR(pg_catalog.->>) 'new_resource_id' OPERATOR(pg_catalog.=) $2))"
+		" ORDER BY e.chain_id, e.seq",
+		2, types, args, true, NULL, oids);
+	SPI_finish();
+	RecordErasure(oids, h.name, "key", counts);
+	PG_RETURN_INT64(counts.events);
+}
+
+// erase_value(value text, target regclass DEFAULT NULL) RETURNS bigint: erases every recorded
+// value equal to `value` (a string, or a number's text), nested or not, in all events (or in
+// the events of one table).
+Datum
+audit_chain_erase_value(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("value must not be NULL")));
+	CheckAdmin();
+	const CatalogOids *oids = GetCatalogOids(false);
+	char *value = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (value[0] == '\0')
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("value must not be empty")));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	// Candidates by text search of the JSON (as a string and as a bare number), then exact
+	// matching of values in C.
+	StringInfoData quoted;
+	initStringInfo(&quoted);
+	escape_json(&quoted, value);
+	Oid types[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID};
+	Datum args[4] = {CStringGetTextDatum(value), CStringGetTextDatum(quoted.data), CStringGetTextDatum(value), 0};
+	char *resource_type = pstrdup("audit_chain");
+	const char *scope = "";
+	int nargs = 3;
+	if (!PG_ARGISNULL(1)) {
+		TableHistory h = LoadTable(PG_GETARG_OID(1));
+		args[3] = h.names;
+		resource_type = h.name;
+		nargs = 4;
+		scope = " AND e.resource_ref IN (SELECT r.resource_ref FROM audit_chain.resources r"
+				" WHERE r.resource_type OPERATOR(pg_catalog.=) ANY ($4))";
+	}
+	char *sql = psprintf(
+		"SELECT e.chain_id, e.seq FROM audit_chain.events e"
+		" WHERE (e.resource_id OPERATOR(pg_catalog.=) $1"
+		"    OR pg_catalog.strpos(e.old_data::pg_catalog.text, $2) OPERATOR(pg_catalog.>) 0"
+		"    OR pg_catalog.strpos(e.new_data::pg_catalog.text, $2) OPERATOR(pg_catalog.>) 0"
+		"    OR pg_catalog.strpos(e.details::pg_catalog.text, $2) OPERATOR(pg_catalog.>) 0"
+		"    OR pg_catalog.strpos(e.old_data::pg_catalog.text, $3) OPERATOR(pg_catalog.>) 0"
+		"    OR pg_catalog.strpos(e.new_data::pg_catalog.text, $3) OPERATOR(pg_catalog.>) 0"
+		"    OR pg_catalog.strpos(e.details::pg_catalog.text, $3) OPERATOR(pg_catalog.>) 0)%s"
+		" ORDER BY e.chain_id, e.seq",
+		scope);
+	EraseCounts counts = EraseMatching(sql, nargs, types, args, false, value, oids);
+	SPI_finish();
+	RecordErasure(oids, resource_type, "value", counts);
+	PG_RETURN_INT64(counts.events);
+}
+}
