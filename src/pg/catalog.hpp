@@ -46,7 +46,8 @@ enum ContextsAttr {
 	kCtxRequestId,
 	kCtxSessionId,
 	kCtxReason,
-	kCtxNumAttrs = kCtxReason
+	kCtxPrivileged,
+	kCtxNumAttrs = kCtxPrivileged
 };
 
 // Attribute numbers of audit_chain.resources.

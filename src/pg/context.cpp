@@ -19,6 +19,9 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/inet.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "catalog/pg_authid.h"
+#include "access/htup_details.h"
 }
 
 namespace audit_chain::pg {
@@ -97,6 +100,21 @@ PortClientAddr(Datum *out)
 	return true;
 }
 
+// Superusers, and roles that can create roles, bypass row security or replicate.
+bool
+IsPrivilegedRole(Oid role)
+{
+	if (superuser_arg(role))
+		return true;
+	HeapTuple tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(role));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	Form_pg_authid form = (Form_pg_authid) GETSTRUCT(tuple);
+	bool privileged = form->rolcreaterole || form->rolbypassrls || form->rolreplication;
+	ReleaseSysCache(tuple);
+	return privileged;
+}
+
 void
 CurrentKey(ContextKey *key)
 {
@@ -136,6 +154,7 @@ BuildContextRow(Datum *values, bool *nulls, int64 context_id)
 		if (IsSet(o.value))
 			values[o.attr - 1] = TextOf(o.value);
 	}
+	values[kCtxPrivileged - 1] = BoolGetDatum(IsPrivilegedRole(GetUserId()));
 }
 
 void
@@ -160,6 +179,7 @@ ContextHashFromRow(const Datum *values, const bool *nulls)
 		{"reason", kCtxReason},
 		{"actor_id", kCtxActorId},
 		{"actor_type", kCtxActorType},
+		{"privileged", kCtxPrivileged},
 		{"request_id", kCtxRequestId},
 		{"session_id", kCtxSessionId},
 		{"user_agent", kCtxUserAgent},
@@ -174,8 +194,9 @@ ContextHashFromRow(const Datum *values, const bool *nulls)
 		if (nulls[f.attr - 1])
 			continue;
 		Datum v = values[f.attr - 1];
-		char *value = f.attr == kCtxClientAddr ? DatumGetCString(DirectFunctionCall1(inet_out, v))
-											   : TextDatumGetCString(v);
+		char *value = f.attr == kCtxClientAddr	 ? DatumGetCString(DirectFunctionCall1(inet_out, v))
+					  : f.attr == kCtxPrivileged ? pstrdup(DatumGetBool(v) ? "true" : "false")
+												 : TextDatumGetCString(v);
 		out[n].name = core::TextView{f.name, (uint32) strlen(f.name)};
 		out[n].value = core::TextView{value, (uint32) strlen(value)};
 		n++;

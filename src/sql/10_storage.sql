@@ -20,8 +20,10 @@ CREATE TABLE audit_chain.contexts (
     user_agent        text,
     request_id        text,
     session_id        text,
-    reason            text
+    reason            text,
+    privileged        boolean NOT NULL
 );
+CREATE INDEX contexts_actor_id_idx ON audit_chain.contexts (actor_id);
 COMMENT ON TABLE audit_chain.contexts IS 'who/where/why of events, shared by the events of a session while it does not change';
 
 CREATE SEQUENCE audit_chain.context_id_seq AS bigint;

@@ -44,3 +44,9 @@ GRANT EXECUTE ON FUNCTION audit_chain.set_context(text, text, text, text, text, 
     audit_chain.log_event(text, text, text, text, jsonb) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_chain.erase(regclass, jsonb), audit_chain.erase_value(text, regclass),
     audit_chain.keyed_hash(text) TO audit_chain_admin;
+GRANT EXECUTE ON FUNCTION audit_chain.access_report(text, text, timestamptz, timestamptz),
+    audit_chain.privileged_action_report(timestamptz, timestamptz),
+    audit_chain.failed_access_report(timestamptz, timestamptz, integer),
+    audit_chain.actor_activity(text, timestamptz, timestamptz),
+    audit_chain.daily_summary(date),
+    audit_chain.suspicious_activity(timestamptz, timestamptz, integer, interval, numeric) TO audit_chain_reader;

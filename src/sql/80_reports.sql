@@ -1,0 +1,186 @@
+-- src/sql/80_reports.sql: compliance reports.
+--
+-- Time windows are [from_time, to_time) on event_time (the statement clock of the change).
+-- Events are stored in commit order, so BRIN indexes on the times serve the windows; the
+-- other access paths have their own indexes (resource, failures, actors).
+
+CREATE INDEX events_event_time_brin ON audit_chain.events USING brin (event_time);
+CREATE INDEX events_failures_idx ON audit_chain.events (event_time) WHERE outcome OPERATOR(pg_catalog.<>) 's';
+
+-- Who touched this resource, and when (HIPAA access logs, GDPR access requests).
+CREATE FUNCTION audit_chain.access_report(
+    resource_type text,
+    resource_id text,
+    from_time timestamptz DEFAULT '-infinity',
+    to_time timestamptz DEFAULT 'infinity')
+    RETURNS TABLE (event_time timestamptz, committed_at timestamptz, action text, actor_id text, actor_type text,
+                   db_user text, client_addr inet, application_name text, outcome text, reason text,
+                   request_id text, chain_id integer, seq bigint)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT e.event_time, e.committed_at, e.action, c.actor_id, c.actor_type, c.current_user_name, c.client_addr,
+           c.application_name,
+           CASE e.outcome WHEN 's' THEN 'success' WHEN 'f' THEN 'failure' ELSE 'denied' END,
+           c.reason, c.request_id, e.chain_id, e.seq
+      FROM audit_chain.resources r
+      JOIN audit_chain.events e ON e.resource_ref OPERATOR(pg_catalog.=) r.resource_ref
+      JOIN audit_chain.contexts c ON c.context_id OPERATOR(pg_catalog.=) e.context_id
+     WHERE r.resource_type OPERATOR(pg_catalog.=) access_report.resource_type
+       AND e.resource_id OPERATOR(pg_catalog.=) access_report.resource_id
+       AND e.event_time OPERATOR(pg_catalog.>=) from_time AND e.event_time OPERATOR(pg_catalog.<) to_time
+     ORDER BY e.event_time, e.commit_seq, e.seq
+$$;
+COMMENT ON FUNCTION audit_chain.access_report(text, text, timestamptz, timestamptz) IS
+    'who touched one resource (e.g. public.patients, key 42) and when';
+
+-- Actions of admin or system actors, and of privileged database roles (SOC 2, PCI DSS).
+CREATE FUNCTION audit_chain.privileged_action_report(
+    from_time timestamptz DEFAULT '-infinity',
+    to_time timestamptz DEFAULT 'infinity')
+    RETURNS TABLE (event_time timestamptz, action text, resource_type text, resource_id text, actor_id text,
+                   actor_type text, db_user text, db_user_privileged boolean, client_addr inet, reason text,
+                   outcome text, chain_id integer, seq bigint)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT e.event_time, e.action, r.resource_type, e.resource_id, c.actor_id, c.actor_type, c.current_user_name,
+           c.privileged, c.client_addr, c.reason,
+           CASE e.outcome WHEN 's' THEN 'success' WHEN 'f' THEN 'failure' ELSE 'denied' END,
+           e.chain_id, e.seq
+      FROM audit_chain.events e
+      JOIN audit_chain.contexts c ON c.context_id OPERATOR(pg_catalog.=) e.context_id
+      JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref
+     WHERE e.event_time OPERATOR(pg_catalog.>=) from_time AND e.event_time OPERATOR(pg_catalog.<) to_time
+       AND (c.actor_type OPERATOR(pg_catalog.=) ANY (ARRAY['admin', 'system']) OR c.privileged)
+     ORDER BY e.event_time, e.commit_seq, e.seq
+$$;
+COMMENT ON FUNCTION audit_chain.privileged_action_report(timestamptz, timestamptz) IS
+    'actions of admin or system actors and of privileged database roles';
+
+-- Actors with repeated failures or denials.
+CREATE FUNCTION audit_chain.failed_access_report(
+    from_time timestamptz DEFAULT '-infinity',
+    to_time timestamptz DEFAULT 'infinity',
+    min_failures integer DEFAULT 5)
+    RETURNS TABLE (actor_id text, actor_type text, failures bigint, denied bigint, first_time timestamptz,
+                   last_time timestamptz, resources bigint, client_addrs inet[])
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT c.actor_id, c.actor_type,
+           pg_catalog.count(*) FILTER (WHERE e.outcome OPERATOR(pg_catalog.=) 'f'),
+           pg_catalog.count(*) FILTER (WHERE e.outcome OPERATOR(pg_catalog.=) 'd'),
+           pg_catalog.min(e.event_time), pg_catalog.max(e.event_time),
+           pg_catalog.count(DISTINCT (e.resource_ref, e.resource_id)),
+           pg_catalog.array_agg(DISTINCT c.client_addr) FILTER (WHERE c.client_addr IS NOT NULL)
+      FROM audit_chain.events e
+      JOIN audit_chain.contexts c ON c.context_id OPERATOR(pg_catalog.=) e.context_id
+     WHERE e.outcome OPERATOR(pg_catalog.<>) 's'
+       AND e.event_time OPERATOR(pg_catalog.>=) from_time AND e.event_time OPERATOR(pg_catalog.<) to_time
+     GROUP BY c.actor_id, c.actor_type
+    HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>=) min_failures
+     ORDER BY pg_catalog.count(*) DESC, c.actor_id
+$$;
+COMMENT ON FUNCTION audit_chain.failed_access_report(timestamptz, timestamptz, integer) IS
+    'actors with at least min_failures failed or denied events';
+
+-- What one actor did: events per resource type and action.
+CREATE FUNCTION audit_chain.actor_activity(
+    actor_id text,
+    from_time timestamptz DEFAULT '-infinity',
+    to_time timestamptz DEFAULT 'infinity')
+    RETURNS TABLE (resource_type text, action text, events bigint, failures bigint, first_time timestamptz,
+                   last_time timestamptz)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT r.resource_type, e.action, pg_catalog.count(*),
+           pg_catalog.count(*) FILTER (WHERE e.outcome OPERATOR(pg_catalog.<>) 's'),
+           pg_catalog.min(e.event_time), pg_catalog.max(e.event_time)
+      FROM audit_chain.events e
+      JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref
+     WHERE e.context_id OPERATOR(pg_catalog.=) ANY (ARRAY(
+               SELECT c.context_id FROM audit_chain.contexts c
+                WHERE c.actor_id OPERATOR(pg_catalog.=) actor_activity.actor_id))
+       AND e.event_time OPERATOR(pg_catalog.>=) from_time AND e.event_time OPERATOR(pg_catalog.<) to_time
+     GROUP BY r.resource_type, e.action
+     ORDER BY r.resource_type, e.action
+$$;
+COMMENT ON FUNCTION audit_chain.actor_activity(text, timestamptz, timestamptz) IS
+    'what one actor did: events per resource type and action';
+
+-- One day (in the session's time zone): events per resource type, action and actor.
+CREATE FUNCTION audit_chain.daily_summary(day date)
+    RETURNS TABLE (resource_type text, action text, actor_id text, events bigint, failures bigint)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT r.resource_type, e.action, c.actor_id, pg_catalog.count(*),
+           pg_catalog.count(*) FILTER (WHERE e.outcome OPERATOR(pg_catalog.<>) 's')
+      FROM audit_chain.events e
+      JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref
+      JOIN audit_chain.contexts c ON c.context_id OPERATOR(pg_catalog.=) e.context_id
+     WHERE e.event_time OPERATOR(pg_catalog.>=) day::timestamptz
+       AND e.event_time OPERATOR(pg_catalog.<) (day OPERATOR(pg_catalog.+) 1)::timestamptz
+     GROUP BY r.resource_type, e.action, c.actor_id
+     ORDER BY r.resource_type, e.action, c.actor_id
+$$;
+COMMENT ON FUNCTION audit_chain.daily_summary(date) IS
+    'events of one day per resource type, action and actor';
+
+-- Bursts (more than max_changes row changes by one actor within `window`) and large
+-- numeric changes (|new - old| above relative_change times |old|, or from 0 to non-zero).
+CREATE FUNCTION audit_chain.suspicious_activity(
+    from_time timestamptz DEFAULT '-infinity',
+    to_time timestamptz DEFAULT 'infinity',
+    max_changes integer DEFAULT 100,
+    "window" interval DEFAULT '1 minute',
+    relative_change numeric DEFAULT 0.5)
+    RETURNS TABLE (kind text, actor_id text, event_time timestamptz, resource_type text, resource_id text,
+                   detail jsonb)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    WITH changes AS (
+        SELECT e.event_time, e.commit_seq, e.seq, c.actor_id, r.resource_type, e.resource_id, e.action,
+               e.old_data, e.new_data
+          FROM audit_chain.events e
+          JOIN audit_chain.contexts c ON c.context_id OPERATOR(pg_catalog.=) e.context_id
+          JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref
+         WHERE e.event_time OPERATOR(pg_catalog.>=) from_time AND e.event_time OPERATOR(pg_catalog.<) to_time
+           AND e.action OPERATOR(pg_catalog.=) ANY (ARRAY['INSERT', 'UPDATE', 'DELETE'])
+    ), windows AS (
+        SELECT ch.*, pg_catalog.count(*) OVER (PARTITION BY ch.actor_id ORDER BY ch.event_time
+                                              RANGE BETWEEN "window" PRECEDING AND CURRENT ROW) AS in_window
+          FROM changes ch
+    ), bursts AS (
+        SELECT DISTINCT ON (w.actor_id) 'burst'::text AS kind, w.actor_id, w.event_time, NULL::text AS resource_type,
+               NULL::text AS resource_id,
+               pg_catalog.jsonb_build_object('changes_in_window', w.in_window, 'window', "window"::text) AS detail
+          FROM windows w
+         WHERE w.in_window OPERATOR(pg_catalog.>) max_changes
+         ORDER BY w.actor_id, w.in_window DESC, w.event_time
+    ), numeric_changes AS (
+        SELECT 'large_change'::text AS kind, ch.actor_id, ch.event_time, ch.resource_type, ch.resource_id,
+               pg_catalog.jsonb_build_object('column', o.key, 'old', o.value, 'new', ch.new_data OPERATOR(pg_catalog.->) o.key) AS detail
+          FROM changes ch
+          CROSS JOIN LATERAL pg_catalog.jsonb_each(ch.old_data) AS o
+         WHERE ch.action OPERATOR(pg_catalog.=) 'UPDATE'
+           AND pg_catalog.jsonb_typeof(o.value) OPERATOR(pg_catalog.=) 'number'
+           AND pg_catalog.jsonb_typeof(ch.new_data OPERATOR(pg_catalog.->) o.key) OPERATOR(pg_catalog.=) 'number'
+           AND CASE WHEN (o.value::text)::numeric OPERATOR(pg_catalog.=) 0
+                    THEN ((ch.new_data OPERATOR(pg_catalog.->>) o.key)::numeric) OPERATOR(pg_catalog.<>) 0
+                    ELSE (pg_catalog.abs(((ch.new_data OPERATOR(pg_catalog.->>) o.key)::numeric)
+                                         OPERATOR(pg_catalog.-) (o.value::text)::numeric))
+                         OPERATOR(pg_catalog.>)
+                         (relative_change OPERATOR(pg_catalog.*) pg_catalog.abs((o.value::text)::numeric))
+               END
+    )
+    SELECT * FROM bursts
+    UNION ALL
+    SELECT * FROM numeric_changes
+    ORDER BY 3, 1, 2
+$$;
+COMMENT ON FUNCTION audit_chain.suspicious_activity(timestamptz, timestamptz, integer, interval, numeric) IS
+    'bursts of changes by one actor and large relative changes of numeric values';
