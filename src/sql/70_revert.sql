@@ -75,6 +75,26 @@ BEGIN
                       HINT = 'Revert the later transactions first, newest first.';
         END IF;
 
+        -- Values the trail does not hold (redacted, hashed, erased, or columns not recorded)
+        -- cannot be put back.
+        IF EXISTS (SELECT FROM pg_catalog.jsonb_each(COALESCE(ev.old_data, '{}')) AS o
+                    WHERE pg_catalog.jsonb_typeof(o.value) OPERATOR(pg_catalog.=) 'string'
+                      AND (o.value OPERATOR(pg_catalog.#>>) '{}' OPERATOR(pg_catalog.=) ANY (ARRAY['[REDACTED]', '[ERASED]'])
+                           OR pg_catalog.starts_with(o.value OPERATOR(pg_catalog.#>>) '{}', 'hmac-sha256:'))) THEN
+            RAISE EXCEPTION 'cannot revert transaction %: the audit trail does not hold the old values of row % of %',
+                transaction_id, current_id, ev.resource_type
+                USING ERRCODE = '0A000', DETAIL = 'Some of its values were redacted, hashed or erased.';
+        END IF;
+        IF ev.action OPERATOR(pg_catalog.=) 'DELETE' AND EXISTS (
+               SELECT FROM pg_catalog.pg_attribute a
+                WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attnum OPERATOR(pg_catalog.>) 0
+                  AND NOT a.attisdropped AND a.attgenerated OPERATOR(pg_catalog.=) ''
+                  AND NOT ev.old_data OPERATOR(pg_catalog.?) a.attname::text) THEN
+            RAISE EXCEPTION 'cannot revert transaction %: the audit trail does not hold every column of deleted row % of %',
+                transaction_id, current_id, ev.resource_type
+                USING ERRCODE = '0A000', DETAIL = 'Columns excluded from capture, or added since, cannot be restored.';
+        END IF;
+
         IF pg_catalog.array_length(key_cols, 1) OPERATOR(pg_catalog.=) 1 THEN
             key_json := pg_catalog.jsonb_build_object(key_cols[1], current_id);
         ELSE
