@@ -87,12 +87,21 @@ WriteSpooledEvents(void)
 	RowWriterOpen(&writer, oids->events, kInsertBatch);
 	SpoolBeginRead();
 	SpooledEvent e;
-	while (SpoolNext(&e)) {
-		// Events of rolled-back savepoints: their subtransaction is no longer part of ours.
-		if (!TransactionIdIsCurrentTransactionId(e.subxid))
-			continue;
-		CHECK_FOR_INTERRUPTS();
+	for (;;) {
+		// Everything read or built for one event goes in event_cxt, reset per event, so
+		// committing a million events needs no more memory than committing one.
+		MemoryContextReset(event_cxt);
 		MemoryContext old = MemoryContextSwitchTo(event_cxt);
+		if (!SpoolNext(&e)) {
+			MemoryContextSwitchTo(old);
+			break;
+		}
+		// Events of rolled-back savepoints: their subtransaction is no longer part of ours.
+		if (!TransactionIdIsCurrentTransactionId(e.subxid)) {
+			MemoryContextSwitchTo(old);
+			continue;
+		}
+		CHECK_FOR_INTERRUPTS();
 
 		TupleTableSlot *slot = RowWriterSlot(&writer);
 		Datum *v = slot->tts_values;
@@ -139,7 +148,6 @@ WriteSpooledEvents(void)
 
 		RowWriterAdd(&writer);  // copies the values into the slot
 		MemoryContextSwitchTo(old);
-		MemoryContextReset(event_cxt);
 	}
 	RowWriterClose(&writer);
 	MemoryContextDelete(event_cxt);
@@ -150,7 +158,22 @@ WriteSpooledEvents(void)
 void
 RefusePrepareWithEvents(void)
 {
-	if (SpoolHasEvents())
+	if (!SpoolHasEvents())
+		return;
+	// Events of rolled-back savepoints do not count: read the spool for a surviving one.
+	bool surviving = false;
+	SpoolBeginRead();
+	SpooledEvent e;
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "audit_chain prepare", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	while (!surviving && SpoolNext(&e)) {
+		surviving = TransactionIdIsCurrentTransactionId(e.subxid);
+		MemoryContextReset(cxt);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	SpoolReset(true);
+	if (surviving)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot PREPARE a transaction that has audited changes"),
