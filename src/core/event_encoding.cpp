@@ -47,10 +47,23 @@ private:
 	Hash cached_{};
 };
 
+constexpr char kErasedMarker[] = "[ERASED]";
+
+bool
+IsErasedMarker(const JsonToken *tokens, uint32_t count)
+{
+	return tokens != nullptr && count == 1 && tokens[0].kind == JsonKind::kString &&
+		   tokens[0].text.str() == kErasedMarker;
+}
+
 Hash
 CommitmentOf(ValueKeys &keys, const ValueUnit &unit, uint32_t index)
 {
 	if (unit.commitment != nullptr) {
+		// An erased value reads "[ERASED]": anything else in its place would not be covered.
+		if (((unit.flags & kHasOld) && !IsErasedMarker(unit.old_value, unit.old_tokens)) ||
+			((unit.flags & kHasNew) && !IsErasedMarker(unit.new_value, unit.new_tokens)))
+			throw Error(ErrorCode::kDataCorrupted, "an erased value is not \"[ERASED]\"");
 		Hash stored;
 		std::memcpy(stored.bytes, unit.commitment, kHashSize);
 		return stored;
@@ -106,10 +119,28 @@ ComputeCommitment(const uint8_t *value_key, const ValueUnit &unit)
 	return h.Final();
 }
 
+// An event keeps either its salt or, once erased, explicit keys and commitments; never both,
+// which would let a forged value pass with the commitment of the original.
+void
+CheckErasureForm(const EventView &e)
+{
+	if (e.salt == nullptr)
+		return;
+	auto explicit_unit = [](const ValueUnit &u) { return u.value_key != nullptr || u.commitment != nullptr; };
+	bool any = e.resource_id != nullptr && explicit_unit(*e.resource_id);
+	for (uint32_t i = 0; i < e.column_count && !any; i++)
+		any = explicit_unit(e.columns[i]);
+	for (uint32_t i = 0; i < e.detail_count && !any; i++)
+		any = explicit_unit(e.details[i]);
+	if (any)
+		throw Error(ErrorCode::kDataCorrupted, "an event with a salt carries an erasure record");
+}
+
 template <typename Sink>
 void
 WriteEvent(Sink &sink, const Hash &previous, const EventView &e)
 {
+	CheckErasureForm(e);
 	ValueKeys keys(e.salt);
 	uint32_t index = 0;
 

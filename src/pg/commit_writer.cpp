@@ -65,8 +65,10 @@ WriteSpooledEvents(void)
 	GetOrCreateLedgerId(oids, &ledger_id);
 	int32 chain_id = LockSomeChain();
 
-	// After the lock: the previous holder has committed and a new snapshot sees its events.
-	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+	// After the lock the previous holder of the chain has committed, so SnapshotSelf (all
+	// committed rows, and ours) sees its events. Unlike an MVCC snapshot it takes no
+	// predicate locks, which under SERIALIZABLE would make unrelated commits conflict.
+	Snapshot snapshot = SnapshotSelf;
 	StoredHead head;
 	core::Hash previous;
 	int64 seq = 0;
@@ -151,7 +153,6 @@ WriteSpooledEvents(void)
 	}
 	RowWriterClose(&writer);
 	MemoryContextDelete(event_cxt);
-	UnregisterSnapshot(snapshot);
 	SpoolReset(true);
 }
 

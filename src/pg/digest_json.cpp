@@ -100,6 +100,27 @@ Hex(const char *text, uint8 *out, size_t size)
 		Invalid(psprintf("A hash must be %d hexadecimal digits.", (int) (2 * size)));
 }
 
+// A UUID in its canonical text form (8-4-4-4-12 hexadecimal digits).
+pg_uuid_t
+ParseUuid(const char *text)
+{
+	pg_uuid_t id;
+	char hex[33];
+	int n = 0;
+	for (int i = 0; text[i] != '\0'; i++) {
+		bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash_position ? text[i] != '-' : n >= 32)
+			Invalid("\"ledger_id\" must be a UUID.");
+		if (!dash_position)
+			hex[n++] = text[i];
+	}
+	hex[n] = '\0';
+	if (n != 32 || strlen(text) != 36)
+		Invalid("\"ledger_id\" must be a UUID.");
+	Hex(hex, id.data, UUID_LEN);
+	return id;
+}
+
 }  // namespace
 
 Jsonb *
@@ -124,6 +145,7 @@ DigestToJsonb(const pg_uuid_t *ledger_id, const core::ChainHead *heads, int nhea
 		appendStringInfo(&buf, ", \"committed_at_us\": " INT64_FORMAT ", \"hash\": \"%s\"}", h.committed_at, hex);
 	}
 	CallCore([&] { core::HexEncode(digest.bytes, core::kHashSize, hex); });
+	hex[2 * core::kHashSize] = '\0';
 	appendStringInfo(&buf, "], \"digest\": \"%s\"}", hex);
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
@@ -136,8 +158,7 @@ DigestFromJsonb(Jsonb *digest, pg_uuid_t *ledger_id, core::ChainHead **heads_out
 	JsonbContainer *root = &digest->root;
 	if (strcmp(StringField(root, "format"), kFormat) != 0)
 		Invalid(psprintf("Unknown format; expected \"%s\".", kFormat));
-	char *ledger_text = StringField(root, "ledger_id");
-	*ledger_id = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(ledger_text)));
+	*ledger_id = ParseUuid(StringField(root, "ledger_id"));
 
 	JsonbValue *heads = Field(root, "heads");
 	if (heads == NULL || heads->type != jbvBinary || !JsonContainerIsArray(heads->val.binary.data))

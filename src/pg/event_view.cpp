@@ -33,7 +33,7 @@ const char *
 ApplyErasure(Jsonb *erasure, core::ValueUnit *units, uint32 nunits)
 {
 	if (!JB_ROOT_IS_OBJECT(erasure))
-		return "erasure is not an object";
+		return "its erasure record is not an object";
 	JsonbIterator *it = JsonbIteratorInit(&erasure->root);
 	JsonbValue v;
 	JsonbIteratorToken tok;
@@ -51,31 +51,50 @@ ApplyErasure(Jsonb *erasure, core::ValueUnit *units, uint32 nunits)
 		} else if (tok == WJB_KEY && depth == 2) {
 			char buf[16];
 			if (v.val.string.len <= 0 || v.val.string.len >= (int) sizeof(buf))
-				return "bad unit index in erasure";
+				return "its erasure record names a value that does not exist";
 			memcpy(buf, v.val.string.val, v.val.string.len);
 			buf[v.val.string.len] = '\0';
 			char *end;
 			index = strtol(buf, &end, 10);
 			if (*end != '\0' || index < 0 || (uint32) index >= nunits)
-				return "bad unit index in erasure";
+				return "its erasure record names a value that does not exist";
 		} else if (tok == WJB_VALUE && depth == 2 && section != kNone) {
 			if (v.type != jbvString)
-				return "erasure value is not a string";
+				return "its erasure record holds a non-string";
 			size_t size = section == kKeys ? core::kValueKeySize : core::kHashSize;
 			uint8 *bytes = (uint8 *) palloc(size);
 			std::string_view hex(v.val.string.val, v.val.string.len);
 			CoreError err;
 			if (!RunCore(err, [&] { core::HexDecode(hex, bytes, size); }))
-				return "erasure value is not hexadecimal of the right length";
+				return "its erasure record holds a malformed key or commitment";
 			if (section == kKeys)
 				units[index].value_key = bytes;
 			else
 				units[index].commitment = bytes;
 		} else if (depth > 2) {
-			return "erasure record nested too deeply";
+			return "its erasure record is nested too deeply";
 		}
 	}
 	return NULL;
+}
+
+bool
+IsErasedMarker(const core::JsonToken *tokens, uint32 n)
+{
+	static const char marker[] = "[ERASED]";
+	return n == 1 && tokens[0].kind == core::JsonKind::kString && tokens[0].text.size == sizeof(marker) - 1 &&
+		   memcmp(tokens[0].text.data, marker, sizeof(marker) - 1) == 0;
+}
+
+// Every value an erased unit holds is the string "[ERASED]".
+bool
+IsErasedUnit(const core::ValueUnit &u)
+{
+	if ((u.flags & core::kHasOld) && !IsErasedMarker(u.old_value, u.old_tokens))
+		return false;
+	if ((u.flags & core::kHasNew) && !IsErasedMarker(u.new_value, u.new_tokens))
+		return false;
+	return true;
 }
 
 void
@@ -130,7 +149,7 @@ BuildEventView(const Datum *values, const bool *nulls, const core::Hash *context
 	char outcome = DatumGetChar(values[kEvOutcome - 1]);
 	const char *outcome_text = outcome == 's' ? outcomes[0] : outcome == 'f' ? outcomes[1] : outcome == 'd' ? outcomes[2] : NULL;
 	if (outcome_text == NULL)
-		return "unknown outcome";
+		return "its outcome is unknown";
 	view->outcome = core::TextView{outcome_text, (uint32) strlen(outcome_text)};
 	view->resource_type = core::TextView{resource_type, (uint32) strlen(resource_type)};
 	view->context_hash = context_hash->bytes;
@@ -138,7 +157,7 @@ BuildEventView(const Datum *values, const bool *nulls, const core::Hash *context
 	if (!nulls[kEvSalt - 1]) {
 		bytea *salt = DatumGetByteaPP(values[kEvSalt - 1]);
 		if (VARSIZE_ANY_EXHDR(salt) != core::kSaltSize)
-			return "salt has the wrong length";
+			return "its salt has the wrong length";
 		view->salt = (const uint8 *) VARDATA_ANY(salt);
 	}
 
@@ -146,17 +165,17 @@ BuildEventView(const Datum *values, const bool *nulls, const core::Hash *context
 	JsonbMembers old_m = {}, new_m = {}, det_m = {};
 	if (!nulls[kEvOldData - 1]) {
 		if (!JsonbObjectMembers(DatumGetJsonbP(values[kEvOldData - 1]), &old_m))
-			return "old_data is not a JSON object";
+			return "its old_data is not a JSON object";
 		view->data_flags |= core::kHasOld;
 	}
 	if (!nulls[kEvNewData - 1]) {
 		if (!JsonbObjectMembers(DatumGetJsonbP(values[kEvNewData - 1]), &new_m))
-			return "new_data is not a JSON object";
+			return "its new_data is not a JSON object";
 		view->data_flags |= core::kHasNew;
 	}
 	if (!nulls[kEvDetails - 1]) {
 		if (!JsonbObjectMembers(DatumGetJsonbP(values[kEvDetails - 1]), &det_m))
-			return "details is not a JSON object";
+			return "its details are not a JSON object";
 		view->has_details = true;
 	}
 	uint32 max_units = 1 + old_m.count + new_m.count + det_m.count;
@@ -201,8 +220,24 @@ BuildEventView(const Datum *values, const bool *nulls, const core::Hash *context
 	view->details = units + details_start;
 	view->detail_count = n - details_start;
 
-	if (!nulls[kEvErasure - 1])
-		return ApplyErasure(DatumGetJsonbP(values[kEvErasure - 1]), units, n);
+	if (nulls[kEvErasure - 1]) {
+		if (view->salt == NULL)
+			return "it has neither a salt nor an erasure record";
+		return NULL;
+	}
+	// Erasure destroys the salt; an event with both could carry a forged commitment.
+	if (view->salt != NULL)
+		return "it has both a salt and an erasure record";
+	const char *problem = ApplyErasure(DatumGetJsonbP(values[kEvErasure - 1]), units, n);
+	if (problem != NULL)
+		return problem;
+	for (uint32 i = 0; i < n; i++) {
+		if (units[i].commitment == NULL && units[i].value_key == NULL)
+			return "its erasure record has no key for a value that was not erased";
+		// An erased value must read as erased: a value put in its place would not be covered.
+		if (units[i].commitment != NULL && !IsErasedUnit(units[i]))
+			return "it holds a value where one was erased";
+	}
 	return NULL;
 }
 

@@ -16,6 +16,13 @@ namespace audit_chain::pg {
 
 namespace {
 bool allow_audit_updates = false;
+bool allow_registry_writes = false;
+}
+
+void
+AllowRegistryWrites(bool allow)
+{
+	allow_registry_writes = allow;
 }
 
 void
@@ -44,9 +51,11 @@ audit_chain_refuse_change(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("audit_chain.refuse_change() can only be called as a trigger")));
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	if (audit_chain::pg::AuditUpdatesAllowed() && TRIGGER_FIRED_BY_UPDATE(td->tg_event) &&
-		strcmp(RelationGetRelationName(td->tg_relation), "events") == 0)
+	const char *table = RelationGetRelationName(td->tg_relation);
+	if (audit_chain::pg::AuditUpdatesAllowed() && TRIGGER_FIRED_BY_UPDATE(td->tg_event) && strcmp(table, "events") == 0)
 		return PointerGetDatum(NULL);  // erase() rewriting erased values (see sql_erase.cpp)
+	if (audit_chain::pg::allow_registry_writes && strcmp(table, "tracked_tables") == 0)
+		return PointerGetDatum(NULL);  // track(), configure(), DDL handling (see registry.cpp)
 	const char *what = TRIGGER_FIRED_BY_UPDATE(td->tg_event)	  ? "UPDATE"
 					   : TRIGGER_FIRED_BY_DELETE(td->tg_event)	  ? "DELETE"
 					   : TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) ? "TRUNCATE"

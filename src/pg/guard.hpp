@@ -8,4 +8,7 @@ namespace audit_chain::pg {
 void AllowAuditUpdates(bool allow);
 bool AuditUpdatesAllowed(void);
 
+// While true, the guard lets the extension's own writes of audit_chain.tracked_tables through.
+void AllowRegistryWrites(bool allow);
+
 }  // namespace audit_chain::pg

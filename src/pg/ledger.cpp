@@ -28,8 +28,8 @@ bool read_own_row = false;  // the last ReadLedgerId saw a row of the current tr
 
 }  // namespace
 
-bool
-ReadLedgerId(const CatalogOids *oids, Snapshot snapshot, pg_uuid_t *id)
+int
+ReadLedgerRows(const CatalogOids *oids, Snapshot snapshot, pg_uuid_t *id)
 {
 	read_own_row = false;
 	Relation rel = table_open(oids->ledger, AccessShareLock);
@@ -46,6 +46,13 @@ ReadLedgerId(const CatalogOids *oids, Snapshot snapshot, pg_uuid_t *id)
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
+	return rows;
+}
+
+bool
+ReadLedgerId(const CatalogOids *oids, Snapshot snapshot, pg_uuid_t *id)
+{
+	int rows = ReadLedgerRows(oids, snapshot, id);
 	if (rows > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -61,15 +68,13 @@ GetOrCreateLedgerId(const CatalogOids *oids, pg_uuid_t *id)
 		*id = cached_id;
 		return;
 	}
-	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-	bool found = ReadLedgerId(oids, snapshot, id);
-	UnregisterSnapshot(snapshot);
+	// SnapshotSelf: committed rows and our own, without the predicate locks an MVCC read
+	// takes under SERIALIZABLE (they would make concurrent commits conflict).
+	bool found = ReadLedgerId(oids, SnapshotSelf, id);
 	if (!found) {
 		// Self-conflicting lock: of two first commits, the second waits, then sees the row.
 		LockRelationOid(oids->ledger, ShareRowExclusiveLock);
-		snapshot = RegisterSnapshot(GetLatestSnapshot());
-		found = ReadLedgerId(oids, snapshot, id);
-		UnregisterSnapshot(snapshot);
+		found = ReadLedgerId(oids, SnapshotSelf, id);
 		if (!found) {
 			if (!pg_strong_random(id->data, UUID_LEN))
 				ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate random values")));

@@ -45,6 +45,7 @@ OnXactEvent(XactEvent event, void *arg)
 		break;
 	case XACT_EVENT_ABORT:
 		AllowAuditUpdates(false);
+		AllowRegistryWrites(false);
 		TrackingAtEndOfTransaction();
 		ContextAtAbort();
 		ResourcesAtAbort();

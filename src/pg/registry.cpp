@@ -2,6 +2,7 @@
 #include "pg/registry.hpp"
 
 #include "pg/catalog.hpp"
+#include "pg/guard.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -63,8 +64,10 @@ RunAsExtensionOwner(const char *sql, int nargs, const Oid *types, const Datum *v
 					bool read_only)
 {
 	SavedUser saved = EnterAsExtensionOwner();
+	AllowRegistryWrites(true);  // the guard lets the extension's own registry changes through
 	int rc = SPI_execute_with_args(sql, nargs, const_cast<Oid *>(types), const_cast<Datum *>(values), nulls,
 								   read_only, 0);
+	AllowRegistryWrites(false);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_with_args failed (%d) for: %s", rc, sql);
 	uint64 processed = SPI_processed;
@@ -79,9 +82,10 @@ RegistryGet(Oid relid, RegistryEntry *entry)
 	Datum values[1] = {ObjectIdGetDatum(relid)};
 	MemoryContext caller = CurrentMemoryContext;
 	SavedUser saved = EnterAsExtensionOwner();
+	// Not read-only: a fresh snapshot sees registry changes made earlier in this command.
 	int rc = SPI_execute_with_args("SELECT resource_type, baseline, columns, settings FROM audit_chain.tracked_tables "
 								   "WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-								   1, types, values, NULL, true, 1);
+								   1, types, values, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %d", rc);
 	bool found = SPI_processed == 1;
@@ -105,7 +109,7 @@ RegistryRelids(void)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	SavedUser saved = EnterAsExtensionOwner();
-	int rc = SPI_execute("SELECT relid::pg_catalog.oid FROM audit_chain.tracked_tables", true, 0);
+	int rc = SPI_execute("SELECT relid::pg_catalog.oid FROM audit_chain.tracked_tables", false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %d", rc);
 	List *relids = NIL;

@@ -87,8 +87,8 @@ FindCommitted(const CatalogOids *oids, const char *name)
 	Relation rel = table_open(oids->resources, AccessShareLock);
 	ScanKeyData key;
 	ScanKeyInit(&key, kResType, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(name));
-	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-	SysScanDesc scan = systable_beginscan(rel, oids->resources_type_idx, true, snapshot, 1, &key);
+	// SnapshotSelf: committed rows without predicate locks (see commit_writer.cpp).
+	SysScanDesc scan = systable_beginscan(rel, oids->resources_type_idx, true, SnapshotSelf, 1, &key);
 	int32 ref = 0;
 	HeapTuple tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple)) {
@@ -96,7 +96,6 @@ FindCommitted(const CatalogOids *oids, const char *name)
 		ref = DatumGetInt32(heap_getattr(tuple, kResRef, RelationGetDescr(rel), &isnull));
 	}
 	systable_endscan(scan);
-	UnregisterSnapshot(snapshot);
 	table_close(rel, AccessShareLock);
 	return ref;
 }

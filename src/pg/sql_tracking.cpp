@@ -308,6 +308,45 @@ RecordTriggerRename(const CatalogOids *oids, Node *parsetree)
 	SpoolEvent(oids, "ALTER TRIGGER", QualifiedName(root), NULL, NULL, NULL, details, 's');
 }
 
+// ATTACH PARTITION gives the new partition (and its partitions) the TRUNCATE trigger of its
+// tracked ancestor; DETACH PARTITION takes it away from a partition that is no longer part
+// of a tracked table (unless it is tracked itself).
+void
+FollowPartitionChanges(Node *parsetree)
+{
+	if (parsetree == NULL || !IsA(parsetree, AlterTableStmt))
+		return;
+	ListCell *lc;
+	foreach (lc, ((AlterTableStmt *) parsetree)->cmds) {
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+		if (cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition &&
+			cmd->subtype != AT_DetachPartitionFinalize)
+			continue;
+		if (cmd->def == NULL || !IsA(cmd->def, PartitionCmd))
+			continue;
+		Oid part = RangeVarGetRelid(((PartitionCmd *) cmd->def)->name, NoLock, true);
+		if (!OidIsValid(part))
+			continue;
+		List *rels = get_rel_relkind(part) == RELKIND_PARTITIONED_TABLE ? find_all_inheritors(part, NoLock, NULL)
+																		 : list_make1_oid(part);
+		bool attached = cmd->subtype == AT_AttachPartition && OidIsValid(TrackedTableOf(part));
+		ListCell *rc;
+		foreach (rc, rels) {
+			Oid relid = lfirst_oid(rc);
+			if (get_rel_relkind(relid) == RELKIND_FOREIGN_TABLE)
+				continue;
+			if (attached) {
+				CreateTruncateTrigger(relid);
+			} else if (cmd->subtype != AT_AttachPartition && !OidIsValid(TrackedTableOf(relid)) &&
+					   HasTrigger(relid, kTruncateTrigger)) {
+				untracking = true;  // not a DROP TRIGGER of a tracked table: no event
+				RunAsOwner(relid, psprintf("DROP TRIGGER %s ON %s", kTruncateTrigger, QualifiedName(relid)));
+				untracking = false;
+			}
+		}
+	}
+}
+
 // True if the ALTER TABLE statement attaches or detaches partitions.
 bool
 ChangesPartitions(Node *parsetree)
@@ -445,6 +484,7 @@ audit_chain_configure(PG_FUNCTION_ARGS)
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("target must not be NULL")));
 	Oid relid = PG_GETARG_OID(0);
 	const CatalogOids *oids = GetCatalogOids(false);
+	CheckMayTrack(relid, "configure");
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	CheckMayTrack(relid, "configure");
 	RegistryEntry entry;
@@ -521,6 +561,10 @@ audit_chain_track(PG_FUNCTION_ARGS)
 	Oid relid = PG_GETARG_OID(0);
 	bool baseline = PG_ARGISNULL(1) ? true : PG_GETARG_BOOL(1);
 	const CatalogOids *oids = GetCatalogOids(false);
+	// Checked before waiting for the lock, so an unauthorised caller cannot queue behind
+	// (and hold up) everyone else; checked again once the lock is held.
+	CheckTrackable(relid, oids);
+	CheckMayTrack(relid, "track");
 	// Keeps writers out while the triggers are created and the rows are recorded, so no
 	// change falls between the baseline and the first captured event.
 	LockRelationOid(relid, ShareRowExclusiveLock);
@@ -563,6 +607,7 @@ audit_chain_untrack(PG_FUNCTION_ARGS)
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("target must not be NULL")));
 	Oid relid = PG_GETARG_OID(0);
 	const CatalogOids *oids = GetCatalogOids(false);
+	CheckMayTrack(relid, "untrack");
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	CheckMayTrack(relid, "untrack");
 
@@ -606,8 +651,10 @@ audit_chain_on_ddl_command_end(PG_FUNCTION_ARGS)
 		RecordTriggerRename(oids, trigdata->parsetree);
 		PG_RETURN_VOID();
 	}
-	if (trigdata->tag == CMDTAG_ALTER_TABLE)
+	if (trigdata->tag == CMDTAG_ALTER_TABLE) {
 		RecordTriggerToggles(oids, trigdata->parsetree);
+		FollowPartitionChanges(trigdata->parsetree);
+	}
 	// A renamed schema renames every table in it.
 	List *touched = trigdata->tag == CMDTAG_ALTER_SCHEMA ? RegistryRelids() : TouchedRelations();
 	bool partitions_changed = ChangesPartitions(trigdata->parsetree);

@@ -156,14 +156,11 @@ audit_chain_verify_digest(PG_FUNCTION_ARGS)
 	req.expected = heads;
 	req.nexpected = nheads;
 	req.start_at_expected = incremental;
+	// A digest of the empty trail has a zero ledger id and binds nothing.
+	static const pg_uuid_t zero = {};
+	req.expected_ledger = memcmp(ledger.data, zero.data, UUID_LEN) != 0 ? &ledger : NULL;
 	VerifyOutcome out;
 	RunVerify(&req, &out);
-	if (out.valid && nheads > 0 && (!out.has_ledger || memcmp(ledger.data, out.ledger_id.data, UUID_LEN) != 0)) {
-		out.valid = false;
-		out.chain_id = (int32) heads[0].chain_id;
-		out.seq = 1;
-		out.reason = pstrdup("the digest belongs to another audit trail (ledger_id differs)");
-	}
 	return VerifyResult(fcinfo, out, 0, NULL, NULL);
 }
 
@@ -205,10 +202,11 @@ audit_chain_checkpoint(PG_FUNCTION_ARGS)
 	Jsonb *previous = LatestCheckpointDigest(checkpoints, checkpoints_pkey);
 	VerifyRequest req = {};
 	req.from_seq = 1;
+	pg_uuid_t ledger;
 	if (previous != NULL) {
-		pg_uuid_t ledger;
 		DigestFromJsonb(previous, &ledger, const_cast<core::ChainHead **>(&req.expected), &req.nexpected);
 		req.start_at_expected = true;
+		req.expected_ledger = &ledger;
 	}
 	VerifyOutcome out;
 	RunVerify(&req, &out);

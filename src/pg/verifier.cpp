@@ -237,26 +237,29 @@ VerifyChain(Verifier *v, int32 chain, const pg_uuid_t *ledger_id, core::ChainHea
 		const char *resource_type = NULL;
 		core::EventView view;
 		if (nulls[kEvHash - 1] || VARSIZE_ANY_EXHDR(DatumGetByteaPP(values[kEvHash - 1])) != core::kHashSize)
-			problem = "has no valid hash";
+			problem = "it has no valid hash";
 		else if (nulls[kEvContextId - 1] || !ContextHash(v, DatumGetInt64(values[kEvContextId - 1]), &context_hash))
-			problem = "refers to a missing context row";
+			problem = "its context row is missing";
 		else if (nulls[kEvResourceRef - 1] ||
 				 (resource_type = ResourceType(v, DatumGetInt32(values[kEvResourceRef - 1]))) == NULL)
-			problem = "refers to a missing resource row";
+			problem = "its resource row is missing";
 		else
 			problem = BuildEventView(values, nulls, &context_hash, resource_type, &view);
 
 		core::LinkStatus status = core::LinkStatus::kOk;
 		core::Hash computed;
+		CoreError err;
 		if (problem == NULL) {
 			const uint8 *stored = (const uint8 *) VARDATA_ANY(DatumGetByteaPP(values[kEvHash - 1]));
-			CallCore([&] { status = core::CheckNext(cursor, view, stored, computed); });
+			// A damaged event is a finding, not an error: report it and stop.
+			if (!RunCore(err, [&] { status = core::CheckNext(cursor, view, stored, computed); }))
+				problem = err.message;
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(v->event_cxt);
 
 		if (problem != NULL) {
-			ok = Fail(v, chain, seq, "event %lld of chain %d is malformed: it %s", (long long) seq, chain, problem);
+			ok = Fail(v, chain, seq, "event %lld of chain %d is malformed: %s", (long long) seq, chain, problem);
 			break;
 		}
 		if (status == core::LinkStatus::kMissing) {
@@ -315,9 +318,19 @@ RunVerify(const VerifyRequest *request, VerifyOutcome *out)
 
 	int nchains;
 	int32 *chains = ReadChainIds(v.oids, v.snapshot, &nchains);
-	out->has_ledger = ReadLedgerId(v.oids, v.snapshot, &out->ledger_id);
-	if (!out->has_ledger && (nchains > 0 || request->nexpected > 0)) {
-		Fail(&v, nchains > 0 ? chains[0] : 0, 1, "the ledger identity (audit_chain.ledger) is missing");
+	int ledger_rows = ReadLedgerRows(v.oids, v.snapshot, &out->ledger_id);
+	out->has_ledger = ledger_rows == 1;
+	int32 first_chain = nchains > 0 ? chains[0] : request->nexpected > 0 ? (int32) request->expected[0].chain_id : 0;
+	bool stop = false;
+	if (ledger_rows > 1)
+		stop = !Fail(&v, first_chain, 1, "the ledger identity (audit_chain.ledger) has %d rows instead of one",
+					 ledger_rows);
+	else if (!out->has_ledger && (nchains > 0 || request->nexpected > 0))
+		stop = !Fail(&v, first_chain, 1, "the ledger identity (audit_chain.ledger) is missing");
+	else if (request->expected_ledger != NULL &&
+			 memcmp(request->expected_ledger->data, out->ledger_id.data, UUID_LEN) != 0)
+		stop = !Fail(&v, first_chain, 1, "the digest belongs to another audit trail (ledger_id differs)");
+	if (stop) {
 		MemoryContextDelete(v.event_cxt);
 		return;
 	}

@@ -17,6 +17,7 @@ struct VerifyRequest {
 	const core::ChainHead *expected;  // heads of a digest taken earlier (or NULL)
 	int nexpected;
 	bool start_at_expected;      // incremental: check only what follows each expected head
+	const pg_uuid_t *expected_ledger;  // the digest's ledger id (or NULL)
 };
 
 struct VerifyOutcome {

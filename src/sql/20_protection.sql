@@ -21,6 +21,11 @@ CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON audit_chain.ledger
     FOR EACH STATEMENT EXECUTE FUNCTION audit_chain.refuse_change();
 CREATE TRIGGER no_truncate BEFORE TRUNCATE ON audit_chain.ledger
     FOR EACH STATEMENT EXECUTE FUNCTION audit_chain.refuse_change();
+-- The registry changes only through track(), untrack(), configure() and DDL handling.
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON audit_chain.tracked_tables
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_chain.refuse_change();
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON audit_chain.tracked_tables
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_chain.refuse_change();
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON audit_chain.checkpoints
     FOR EACH STATEMENT EXECUTE FUNCTION audit_chain.refuse_change();
 CREATE TRIGGER no_truncate BEFORE TRUNCATE ON audit_chain.checkpoints
