@@ -60,7 +60,7 @@ void
 CheckRange(int32 only_chain, int64 from_seq, int64 to_seq)
 {
 	if (only_chain < 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("chain_id must be positive")));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("chain must be positive")));
 	if (from_seq < 1)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("from_seq must be at least 1")));
 	if (to_seq != 0 && to_seq < from_seq)
