@@ -209,6 +209,7 @@ ContextHashFromRow(const Datum *values, const bool *nulls)
 int64
 InternCurrentContext(const CatalogOids *oids)
 {
+	CheckNoRejectedContext();
 	CheckGeneration();
 	ContextKey key;
 	CurrentKey(&key);

@@ -73,10 +73,49 @@ CheckClientAddr(char **newval, void **extra, GucSource source)
 	return false;
 }
 
+// A context setting given an invalid value before the library was loaded: PostgreSQL keeps
+// such a value as a placeholder and, when the library defines the setting, drops it with a
+// WARNING. Events must not silently fall back to defaults, so capture refuses until the
+// setting is set again.
+char rejected_placeholder[256] = "";
+char rejected_name[64] = "";
+bool defining = false;
+
+// Setting the rejected setting again (after the library is loaded) lifts the refusal.
 void
-BumpGeneration(const char *newval, void *extra)
+SettingChanged(const char *name)
 {
 	context_settings_generation++;
+	if (!defining && strcmp(rejected_name, name) == 0) {
+		rejected_placeholder[0] = '\0';
+		rejected_name[0] = '\0';
+	}
+}
+
+#define ASSIGN_HOOK(fn, setting) \
+	void fn(const char *newval, void *extra) { SettingChanged(setting); }
+ASSIGN_HOOK(ActorIdChanged, "audit_chain.actor_id")
+ASSIGN_HOOK(ActorTypeChanged, "audit_chain.actor_type")
+ASSIGN_HOOK(ClientAddrChanged, "audit_chain.client_addr")
+ASSIGN_HOOK(UserAgentChanged, "audit_chain.user_agent")
+ASSIGN_HOOK(RequestIdChanged, "audit_chain.request_id")
+ASSIGN_HOOK(SessionIdChanged, "audit_chain.session_id")
+ASSIGN_HOOK(ReasonChanged, "audit_chain.reason")
+#undef ASSIGN_HOOK
+
+typedef bool (*Validator)(char **newval, void **extra, GucSource source);
+
+void
+NoteInvalidPlaceholder(const char *name, const char *value, Validator check)
+{
+	if (value == NULL || check == NULL)
+		return;
+	char *copy = pstrdup(value);
+	void *extra = NULL;
+	if (!check(&copy, &extra, PGC_S_SESSION)) {
+		snprintf(rejected_placeholder, sizeof(rejected_placeholder), "%s = '%s'", name, value);
+		snprintf(rejected_name, sizeof(rejected_name), "%s", name);
+	}
 }
 
 void
@@ -86,12 +125,30 @@ BumpPolicyGeneration(const char *newval, void *extra)
 }
 
 void
-DefineContextString(const char *name, const char *description, char **var, GucStringCheckHook check)
+DefineContextString(const char *name, const char *description, char **var, GucStringCheckHook check,
+					GucStringAssignHook assign)
 {
-	DefineCustomStringVariable(name, description, NULL, var, "", PGC_USERSET, 0, check, BumpGeneration, NULL);
+	const char *placeholder = GetConfigOption(name, true, false);
+	char *before = placeholder != NULL ? pstrdup(placeholder) : NULL;
+	defining = true;
+	DefineCustomStringVariable(name, description, NULL, var, "", PGC_USERSET, 0, check, assign, NULL);
+	defining = false;
+	NoteInvalidPlaceholder(name, before, check);
 }
 
 }  // namespace
+
+void
+CheckNoRejectedContext(void)
+{
+	if (rejected_placeholder[0] != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid audit context setting %s", rejected_placeholder),
+				 errdetail("The value was set before audit_chain was loaded in this session, and was rejected when "
+						   "it loaded."),
+				 errhint("Set it again to a valid value, or use audit_chain.set_context().")));
+}
 
 void
 DefineSettings(void)
@@ -103,16 +160,16 @@ DefineSettings(void)
 							&guc_chain_count, 16, 1, 1024, PGC_SIGHUP, 0, NULL, NULL, NULL);
 
 	DefineContextString("audit_chain.actor_id", "Application-level identity of whoever causes the changes.",
-						&guc_actor_id, CheckLength);
+						&guc_actor_id, CheckLength, ActorIdChanged);
 	DefineContextString("audit_chain.actor_type", "Kind of actor: user, service, system or admin.", &guc_actor_type,
-						CheckActorType);
+						CheckActorType, ActorTypeChanged);
 	DefineContextString("audit_chain.client_addr", "Address of the end user (e.g. behind a proxy).",
-						&guc_client_addr, CheckClientAddr);
-	DefineContextString("audit_chain.user_agent", "User agent of the end user.", &guc_user_agent, CheckLength);
-	DefineContextString("audit_chain.request_id", "Application request identifier.", &guc_request_id, CheckLength);
-	DefineContextString("audit_chain.session_id", "Application session identifier.", &guc_session_id, CheckLength);
+						&guc_client_addr, CheckClientAddr, ClientAddrChanged);
+	DefineContextString("audit_chain.user_agent", "User agent of the end user.", &guc_user_agent, CheckLength, UserAgentChanged);
+	DefineContextString("audit_chain.request_id", "Application request identifier.", &guc_request_id, CheckLength, RequestIdChanged);
+	DefineContextString("audit_chain.session_id", "Application session identifier.", &guc_session_id, CheckLength, SessionIdChanged);
 	DefineContextString("audit_chain.reason", "Why the change is made (ticket, justification).", &guc_reason,
-						CheckLength);
+						CheckLength, ReasonChanged);
 
 	DefineCustomStringVariable("audit_chain.hmac_key",
 							   "Secret key of columns recorded as keyed hashes (HMAC-SHA256).",

@@ -36,4 +36,7 @@ extern uint64 context_settings_generation;
 
 void DefineSettings(void);
 
+// Errors if a context setting's value was rejected when the library loaded (see guc.cpp).
+void CheckNoRejectedContext(void);
+
 }  // namespace audit_chain::pg
