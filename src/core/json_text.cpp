@@ -2,6 +2,7 @@
 #include "core/json_text.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <memory>
 
@@ -19,6 +20,47 @@ struct Node {
 	std::vector<std::unique_ptr<Node>> elements;          // array
 	std::vector<std::pair<std::string, std::unique_ptr<Node>>> members;  // object, canonical order
 };
+
+// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+bool
+IsValidUtf8(std::string_view s)
+{
+	size_t i = 0;
+	while (i < s.size()) {
+		unsigned char c = static_cast<unsigned char>(s[i]);
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		int n;
+		uint32_t cp;
+		if ((c & 0xE0) == 0xC0) {
+			n = 1;
+			cp = c & 0x1F;
+		} else if ((c & 0xF0) == 0xE0) {
+			n = 2;
+			cp = c & 0x0F;
+		} else if ((c & 0xF8) == 0xF0) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		for (int k = 1; k <= n; k++) {
+			if (i + k >= s.size())
+				return false;
+			unsigned char cc = static_cast<unsigned char>(s[i + k]);
+			if ((cc & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (cc & 0x3F);
+		}
+		static const uint32_t min_for_length[] = {0, 0x80, 0x800, 0x10000};
+		if (cp < min_for_length[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
 
 [[noreturn]] void
 Fail(const std::string &what, size_t pos)
@@ -248,8 +290,11 @@ private:
 			if (pos_ >= s_.size())
 				Fail("unterminated string", pos_);
 			char c = s_[pos_++];
-			if (c == '"')
+			if (c == '"') {
+				if (!IsValidUtf8(out))
+					Fail("string is not valid UTF-8", pos_ - 1);
 				return out;
+			}
 			if (static_cast<unsigned char>(c) < 0x20)
 				Fail("control character in string", pos_ - 1);
 			if (c != '\\') {

@@ -17,8 +17,15 @@ namespace audit_chain::core {
 
 class JsonDocument {
 public:
-	// Throws Error(kInvalidText) on malformed JSON.
+	// Throws Error(kInvalidText) on malformed JSON, including strings that are not valid UTF-8.
 	static JsonDocument Parse(std::string_view text);
+
+	// Tokens point into strings_: a copy would point into the original, so only moves are
+	// allowed (moving a deque keeps its elements where they are).
+	JsonDocument(const JsonDocument &) = delete;
+	JsonDocument &operator=(const JsonDocument &) = delete;
+	JsonDocument(JsonDocument &&) = default;
+	JsonDocument &operator=(JsonDocument &&) = default;
 
 	const std::vector<JsonToken> &tokens() const { return tokens_; }
 
@@ -32,6 +39,8 @@ public:
 	std::vector<Member> Members() const;
 
 private:
+	JsonDocument() = default;
+
 	std::deque<std::string> strings_;  // owns unescaped strings referenced by tokens_
 	std::vector<JsonToken> tokens_;
 	friend class JsonTextParser;

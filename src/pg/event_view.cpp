@@ -48,15 +48,19 @@ ApplyErasure(Jsonb *erasure, core::ValueUnit *units, uint32 nunits)
 		} else if (tok == WJB_KEY && depth == 1) {
 			std::string_view key(v.val.string.val, v.val.string.len);
 			section = key == "value_keys" ? kKeys : key == "commitments" ? kCommitments : kNone;
-		} else if (tok == WJB_KEY && depth == 2) {
-			char buf[16];
-			if (v.val.string.len <= 0 || v.val.string.len >= (int) sizeof(buf))
-				return "its erasure record names a value that does not exist";
-			memcpy(buf, v.val.string.val, v.val.string.len);
-			buf[v.val.string.len] = '\0';
-			char *end;
-			index = strtol(buf, &end, 10);
-			if (*end != '\0' || index < 0 || (uint32) index >= nunits)
+		} else if ((tok == WJB_VALUE || tok == WJB_BEGIN_ARRAY) && depth == 1 && section != kNone) {
+			return "its erasure record has a section that is not an object";
+		} else if ((tok == WJB_BEGIN_ARRAY || tok == WJB_ELEM) && depth >= 2 && section != kNone) {
+			return "its erasure record holds a non-string";
+		} else if (tok == WJB_KEY && depth == 2 && section != kNone) {
+			// A unit index: decimal digits, no sign, no leading zero.
+			const char *p = v.val.string.val;
+			int len = v.val.string.len;
+			bool digits = len > 0 && len < 10 && (len == 1 || p[0] != '0');
+			for (int i = 0; digits && i < len; i++)
+				digits = p[i] >= '0' && p[i] <= '9';
+			index = digits ? strtol(pnstrdup(p, len), NULL, 10) : -1;
+			if (index < 0 || (uint32) index >= nunits)
 				return "its erasure record names a value that does not exist";
 		} else if (tok == WJB_VALUE && depth == 2 && section != kNone) {
 			if (v.type != jbvString)
@@ -71,7 +75,7 @@ ApplyErasure(Jsonb *erasure, core::ValueUnit *units, uint32 nunits)
 				units[index].value_key = bytes;
 			else
 				units[index].commitment = bytes;
-		} else if (depth > 2) {
+		} else if (depth > 2 && section != kNone) {
 			return "its erasure record is nested too deeply";
 		}
 	}

@@ -312,9 +312,11 @@ audit_chain_erase(PG_FUNCTION_ARGS)
 	const CatalogOids *oids = GetCatalogOids(false);
 	Oid relid = PG_GETARG_OID(0);
 	Jsonb *key = PG_GETARG_JSONB_P(1);
+	MemoryContext caller = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	TableHistory h = LoadTable(relid);
+	char *resource_type = MemoryContextStrdup(caller, h.name);  // outlives SPI_finish()
 	char *id = KeyToId(h, key);
 	Oid types[2] = {TEXTARRAYOID, TEXTOID};
 	Datum args[2] = {h.names, CStringGetTextDatum(id)};
@@ -328,7 +330,7 @@ audit_chain_erase(PG_FUNCTION_ARGS)
 		" ORDER BY e.chain_id, e.seq",
 		2, types, args, true, NULL, oids);
 	SPI_finish();
-	RecordErasure(oids, h.name, "key", counts);
+	RecordErasure(oids, resource_type, "key", counts);
 	PG_RETURN_INT64(counts.events);
 }
 
@@ -345,6 +347,7 @@ audit_chain_erase_value(PG_FUNCTION_ARGS)
 	char *value = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (value[0] == '\0')
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("value must not be empty")));
+	MemoryContext caller = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	// Candidates by text search of the JSON (as a string and as a bare number), then exact
@@ -354,13 +357,13 @@ audit_chain_erase_value(PG_FUNCTION_ARGS)
 	escape_json(&quoted, value);
 	Oid types[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID};
 	Datum args[4] = {CStringGetTextDatum(value), CStringGetTextDatum(quoted.data), CStringGetTextDatum(value), 0};
-	char *resource_type = pstrdup("audit_chain");
+	const char *resource_type = "audit_chain";
 	const char *scope = "";
 	int nargs = 3;
 	if (!PG_ARGISNULL(1)) {
 		TableHistory h = LoadTable(PG_GETARG_OID(1));
 		args[3] = h.names;
-		resource_type = h.name;
+		resource_type = MemoryContextStrdup(caller, h.name);  // outlives SPI_finish()
 		nargs = 4;
 		scope = " AND e.resource_ref IN (SELECT r.resource_ref FROM audit_chain.resources r"
 				" WHERE r.resource_type OPERATOR(pg_catalog.=) ANY ($4))";
