@@ -20,40 +20,50 @@ extern "C" {
 namespace audit_chain::pg {
 
 int64
+SpoolEveryRow(const CatalogOids *oids, Relation rel, Oid root_relid, const char *resource_type, Snapshot snapshot,
+			  bool as_delete)
+{
+	int64 rows = 0;
+	const RelationInfo *info = RelationInfoFor(rel, root_relid);
+	TupleDesc desc = RelationGetDescr(rel);
+	MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "audit_chain row", ALLOCSET_DEFAULT_SIZES);
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	HeapTuple tuple;
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL) {
+		CHECK_FOR_INTERRUPTS();
+		MemoryContext old = MemoryContextSwitchTo(row_cxt);
+		PinnedSettings pinned = NoPinnedSettings();
+		Jsonb *image = RowToJsonb(info, desc, tuple, NULL, &pinned);
+		text *id = ResourceIdOf(info, desc, tuple, &pinned);
+		UnpinSettings(&pinned);
+		if (as_delete)
+			SpoolEvent(oids, "DELETE", resource_type, id, image, NULL, NULL, 's');
+		else
+			SpoolEvent(oids, "BASELINE", resource_type, id, NULL, image, NULL, 's');
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(row_cxt);
+		rows++;
+	}
+	table_endscan(scan);
+	MemoryContextDelete(row_cxt);
+	return rows;
+}
+
+int64
 SpoolBaseline(const CatalogOids *oids, Oid relid, const char *resource_type)
 {
 	int64 rows = 0;
 	// A snapshot taken after the caller's lock: rows committed while it waited are included.
 	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-	MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "audit_chain baseline row",
-												  ALLOCSET_DEFAULT_SIZES);
-	List *rels = find_all_inheritors(relid, AccessShareLock, NULL);
 	ListCell *lc;
-	foreach (lc, rels) {
+	foreach (lc, find_all_inheritors(relid, AccessShareLock, NULL)) {
 		Oid leaf = lfirst_oid(lc);
 		if (get_rel_relkind(leaf) != RELKIND_RELATION)
 			continue;  // partitioned tables hold no rows; foreign partitions are not audited
 		Relation rel = table_open(leaf, AccessShareLock);
-		const RelationInfo *info = RelationInfoFor(rel, relid);
-		TupleDesc desc = RelationGetDescr(rel);
-		TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
-		HeapTuple tuple;
-		while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL) {
-			CHECK_FOR_INTERRUPTS();
-			MemoryContext old = MemoryContextSwitchTo(row_cxt);
-			PinnedSettings pinned = NoPinnedSettings();
-			Jsonb *image = RowToJsonb(info, desc, tuple, NULL, &pinned);
-			text *id = ResourceIdOf(info, desc, tuple, &pinned);
-			UnpinSettings(&pinned);
-			SpoolEvent(oids, "BASELINE", resource_type, id, NULL, image, NULL, 's');
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(row_cxt);
-			rows++;
-		}
-		table_endscan(scan);
+		rows += SpoolEveryRow(oids, rel, relid, resource_type, snapshot, false);
 		table_close(rel, AccessShareLock);
 	}
-	MemoryContextDelete(row_cxt);
 	UnregisterSnapshot(snapshot);
 	return rows;
 }

@@ -6,6 +6,7 @@
 // stored when the transaction commits, so an idle open transaction holds no audit lock.
 #include "pg/capture.hpp"
 
+#include "pg/baseline.hpp"
 #include "pg/catalog.hpp"
 #include "pg/context.hpp"
 #include "pg/relation_info.hpp"
@@ -182,26 +183,8 @@ CaptureTruncate(const CatalogOids *oids, TriggerData *td)
 	if (rel->rd_rel->relkind != RELKIND_RELATION)
 		return;  // a partitioned partition holds no rows; its own partitions record theirs
 
-	const RelationInfo *info = RelationInfoFor(rel, root);
-	TupleDesc desc = RelationGetDescr(rel);
 	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-	MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "audit_chain truncated row",
-												  ALLOCSET_DEFAULT_SIZES);
-	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
-	HeapTuple tuple;
-	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL) {
-		CHECK_FOR_INTERRUPTS();
-		MemoryContext old = MemoryContextSwitchTo(row_cxt);
-		PinnedSettings pinned = NoPinnedSettings();
-		Jsonb *image = RowToJsonb(info, desc, tuple, NULL, &pinned);
-		text *id = ResourceIdOf(info, desc, tuple, &pinned);
-		UnpinSettings(&pinned);
-		SpoolEvent(oids, "DELETE", info->resource_type, id, image, NULL, NULL, 's');
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(row_cxt);
-	}
-	table_endscan(scan);
-	MemoryContextDelete(row_cxt);
+	(void) SpoolEveryRow(oids, rel, root, QualifiedRelationName(root), snapshot, true);
 	UnregisterSnapshot(snapshot);
 }
 

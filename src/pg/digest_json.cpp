@@ -4,6 +4,7 @@
 #include "core/hex.hpp"
 #include "pg/boundary.hpp"
 #include "pg/event_view.hpp"
+#include "pg/jsonb_util.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -57,20 +58,10 @@ Invalid(const char *detail)
 	pg_unreachable();
 }
 
-JsonbValue *
-Field(JsonbContainer *obj, const char *name)
-{
-	JsonbValue key;
-	key.type = jbvString;
-	key.val.string.val = const_cast<char *>(name);
-	key.val.string.len = (int) strlen(name);
-	return findJsonbValueFromContainer(obj, JB_FOBJECT, &key);
-}
-
 char *
 StringField(JsonbContainer *obj, const char *name)
 {
-	JsonbValue *v = Field(obj, name);
+	JsonbValue *v = JsonbMember(obj, name);
 	if (v == NULL || v->type != jbvString)
 		Invalid(psprintf("\"%s\" must be a string.", name));
 	return pnstrdup(v->val.string.val, v->val.string.len);
@@ -79,7 +70,7 @@ StringField(JsonbContainer *obj, const char *name)
 int64
 IntegerField(JsonbContainer *obj, const char *name)
 {
-	JsonbValue *v = Field(obj, name);
+	JsonbValue *v = JsonbMember(obj, name);
 	if (v == NULL || v->type != jbvNumeric)
 		Invalid(psprintf("\"%s\" must be a number.", name));
 	char *text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
@@ -160,7 +151,7 @@ DigestFromJsonb(Jsonb *digest, pg_uuid_t *ledger_id, core::ChainHead **heads_out
 		Invalid(psprintf("Unknown format; expected \"%s\".", kFormat));
 	*ledger_id = ParseUuid(StringField(root, "ledger_id"));
 
-	JsonbValue *heads = Field(root, "heads");
+	JsonbValue *heads = JsonbMember(root, "heads");
 	if (heads == NULL || heads->type != jbvBinary || !JsonContainerIsArray(heads->val.binary.data))
 		Invalid("\"heads\" must be an array.");
 	JsonbContainer *arr = heads->val.binary.data;

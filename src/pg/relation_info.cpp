@@ -17,6 +17,7 @@ extern "C" {
 }
 
 #include "pg/guc.hpp"
+#include "pg/jsonb_util.hpp"
 #include "pg/registry.hpp"
 
 namespace audit_chain::pg {
@@ -76,13 +77,7 @@ FindKey(Relation rel, RelationInfo *info)
 bool
 InJsonbList(Jsonb *settings, const char *list, const char *name)
 {
-	if (settings == NULL || !JB_ROOT_IS_OBJECT(settings))
-		return false;
-	JsonbValue key;
-	key.type = jbvString;
-	key.val.string.val = const_cast<char *>(list);
-	key.val.string.len = (int) strlen(list);
-	JsonbValue *v = findJsonbValueFromContainer(&settings->root, JB_FOBJECT, &key);
+	JsonbValue *v = settings != NULL ? JsonbMember(&settings->root, list) : NULL;
 	if (v == NULL || v->type != jbvBinary)
 		return false;
 	int n = (int) JsonContainerSize(v->val.binary.data);
@@ -148,11 +143,7 @@ Fill(RelationInfo *info, Relation rel, Oid root_relid)
 {
 	info->relid = RelationGetRelid(rel);
 	info->root_relid = root_relid;
-	char *schema = get_namespace_name(get_rel_namespace(info->root_relid));
-	char *name = get_rel_name(info->root_relid);
-	if (schema == NULL || name == NULL)
-		elog(ERROR, "cache lookup failed for relation %u", info->root_relid);
-	info->resource_type = pstrdup(quote_qualified_identifier(schema, name));
+	info->resource_type = QualifiedRelationName(info->root_relid);
 
 	TupleDesc desc = RelationGetDescr(rel);
 	info->natts = desc->natts;
@@ -184,6 +175,16 @@ Build(RelationInfo *info, Relation rel, const Trigger *trigger)
 }
 
 }  // namespace
+
+char *
+QualifiedRelationName(Oid relid)
+{
+	char *schema = get_namespace_name(get_rel_namespace(relid));
+	char *name = get_rel_name(relid);
+	if (schema == NULL || name == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	return pstrdup(quote_qualified_identifier(schema, name));
+}
 
 const RelationInfo *
 RelationInfoFor(Relation rel, Oid root_relid)

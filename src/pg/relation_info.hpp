@@ -46,6 +46,9 @@ const RelationInfo *GetRelationInfo(Relation rel, const Trigger *trigger);
 // Not cached, allocated in CurrentMemoryContext, for a known root (baselines).
 const RelationInfo *RelationInfoFor(Relation rel, Oid root_relid);
 
+// "schema.table", each part quoted only where needed: the resource_type of a table's events.
+char *QualifiedRelationName(Oid relid);
+
 // Relcache invalidation hook: drop entries of relid (or all, for InvalidOid).
 void RelationInfoInvalidate(Oid relid);
 

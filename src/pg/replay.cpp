@@ -1,6 +1,7 @@
 // src/pg/replay.cpp: the replay state machine of time travel.
 #include "pg/replay.hpp"
 
+#include "pg/jsonb_util.hpp"
 #include "pg/row_image.hpp"
 
 extern "C" {
@@ -91,13 +92,7 @@ Clear(Replayer *r)
 JsonbValue *
 Member(Jsonb *obj, const char *key)
 {
-	if (obj == NULL || !JB_ROOT_IS_OBJECT(obj))
-		return NULL;
-	JsonbValue k;
-	k.type = jbvString;
-	k.val.string.val = const_cast<char *>(key);
-	k.val.string.len = (int) strlen(key);
-	return findJsonbValueFromContainer(&obj->root, JB_FOBJECT, &k);
+	return obj != NULL ? JsonbMember(&obj->root, key) : NULL;
 }
 
 bool

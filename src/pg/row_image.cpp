@@ -5,6 +5,7 @@
 #include "core/sha256.hpp"
 #include "pg/boundary.hpp"
 #include "pg/guc.hpp"
+#include "pg/jsonb_util.hpp"
 
 extern "C" {
 #include "access/detoast.h"
@@ -36,16 +37,6 @@ namespace {
 constexpr char kRedacted[] = "[REDACTED]";
 constexpr char kHashPrefix[] = "hmac-sha256:";
 
-void
-PushText(JsonbParseState **state, JsonbIteratorToken seq, const char *s)
-{
-	JsonbValue v;
-	v.type = jbvString;
-	v.val.string.val = const_cast<char *>(s);
-	v.val.string.len = (int) strlen(s);
-	(void) pushJsonbValue(state, seq, &v);
-}
-
 }  // namespace
 
 char *
@@ -76,7 +67,7 @@ PushColumnValue(JsonbParseState **state, JsonbIteratorToken seq, const ColumnInf
 {
 	switch (col.policy) {
 	case ColumnPolicy::kRedact:
-		PushText(state, seq, kRedacted);
+		PushJsonbString(state, seq, kRedacted);
 		return;
 	case ColumnPolicy::kHash: {
 		if (isnull) {
@@ -90,7 +81,7 @@ PushColumnValue(JsonbParseState **state, JsonbIteratorToken seq, const ColumnInf
 		PushDatumAsJson(&one, WJB_ELEM, value, false, col.typid, pinned);
 		Jsonb *arr = JsonbValueToJsonb(pushJsonbValue(&one, WJB_END_ARRAY, NULL));
 		text *t = ResourceIdFromKeyArray(arr, 1);
-		PushText(state, seq, KeyedHashOfText(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
+		PushJsonbString(state, seq, KeyedHashOfText(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
 		return;
 	}
 	case ColumnPolicy::kRecord:

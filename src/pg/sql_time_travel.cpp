@@ -5,6 +5,7 @@
 // of the table at or before T (its tracking period), follows renames of the table and its
 // columns, and follows a row across changes of its key.
 #include "pg/catalog.hpp"
+#include "pg/jsonb_util.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/replay.hpp"
 #include "pg/row_image.hpp"
@@ -62,12 +63,6 @@ struct Position {
 	int64 commit_seq;
 	int64 seq;
 };
-
-char *
-QualifiedName(Oid relid)
-{
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
-}
 
 TimestampTz
 GetTimestamp(HeapTuple t, TupleDesc d, int col)
@@ -128,7 +123,7 @@ LoadTable(Oid relid)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
-	h.name = QualifiedName(relid);
+	h.name = QualifiedRelationName(relid);
 	Relation rel = table_open(relid, AccessShareLock);
 	const RelationInfo *info = RelationInfoFor(rel, relid);
 	h.key_names = NIL;
@@ -236,12 +231,7 @@ RenamesAfter(const TableHistory &h, Position from, bool inclusive)
 const char *
 RenamedTo(Jsonb *renames, const char *name)
 {
-	JsonbValue k;
-	k.type = jbvString;
-	k.val.string.val = const_cast<char *>(name);
-	k.val.string.len = (int) strlen(name);
-	JsonbValue *v = findJsonbValueFromContainer(&renames->root, JB_FOBJECT, &k);
-	return v != NULL && v->type == jbvString ? pnstrdup(v->val.string.val, v->val.string.len) : NULL;
+	return JsonbStringMember(&renames->root, name);
 }
 
 // Today's key column names as they were at the start of the replay (renames undone).

@@ -10,7 +10,9 @@
 #include "pg/capture.hpp"
 #include "pg/catalog.hpp"
 #include "pg/registry.hpp"
+#include "pg/relation_info.hpp"
 #include "pg/guc.hpp"
+#include "pg/jsonb_util.hpp"
 #include "pg/table_schema.hpp"
 #include "pg/tracking.hpp"
 
@@ -74,12 +76,6 @@ TrackedTableOf(Oid relid)
 	if (!OidIsValid(root) && RegistryGet(relid, &entry))
 		root = relid;
 	return root;
-}
-
-char *
-QualifiedName(Oid relid)
-{
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
 }
 
 // Refuses what cannot be tracked, with a reason per kind of object.
@@ -175,7 +171,7 @@ CreateTruncateTrigger(Oid relid)
 	if (!HasTrigger(relid, kTruncateTrigger))
 		RunAsOwner(relid, psprintf("CREATE TRIGGER %s BEFORE TRUNCATE ON %s FOR EACH STATEMENT "
 								   "EXECUTE FUNCTION audit_chain.capture()",
-								   kTruncateTrigger, QualifiedName(relid)));
+								   kTruncateTrigger, QualifiedRelationName(relid)));
 }
 
 Jsonb *
@@ -192,7 +188,7 @@ RecordSchemaChange(const CatalogOids *oids, Oid relid, bool partitions_changed)
 	RegistryEntry entry;
 	if (!RegistryGet(relid, &entry))
 		return;
-	char *name = QualifiedName(relid);
+	char *name = QualifiedRelationName(relid);
 	Relation rel = table_open(relid, AccessShareLock);
 	SchemaChange change = DescribeSchemaChange(rel, entry.columns, entry.resource_type, name, partitions_changed);
 	Jsonb *columns = ColumnsSnapshot(rel);
@@ -253,32 +249,19 @@ RecordTriggerToggles(const CatalogOids *oids, Node *parsetree)
 			continue;
 		JsonbParseState *state = NULL;
 		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-		JsonbValue k, v;
-		k.type = v.type = jbvString;
-		k.val.string.val = const_cast<char *>("trigger");
-		k.val.string.len = 7;
-		v.val.string.val = const_cast<char *>(which);
-		v.val.string.len = (int) strlen(which);
-		(void) pushJsonbValue(&state, WJB_KEY, &k);
-		(void) pushJsonbValue(&state, WJB_VALUE, &v);
-		char *table = QualifiedName(relid);
-		k.val.string.val = const_cast<char *>("table");
-		k.val.string.len = 5;
-		v.val.string.val = table;
-		v.val.string.len = (int) strlen(table);
-		(void) pushJsonbValue(&state, WJB_KEY, &k);
-		(void) pushJsonbValue(&state, WJB_VALUE, &v);
+		PushJsonbKey(&state, "trigger");
+		PushJsonbString(&state, WJB_VALUE, which);
+		PushJsonbKey(&state, "table");
+		PushJsonbString(&state, WJB_VALUE, QualifiedRelationName(relid));
 		if (!disable) {
 			JsonbValue t;
 			t.type = jbvBool;
 			t.val.boolean = true;
-			k.val.string.val = const_cast<char *>("rebaseline");
-			k.val.string.len = 10;
-			(void) pushJsonbValue(&state, WJB_KEY, &k);
+			PushJsonbKey(&state, "rebaseline");
 			(void) pushJsonbValue(&state, WJB_VALUE, &t);
 		}
 		Jsonb *details = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
-		char *root_name = QualifiedName(root);
+		char *root_name = QualifiedRelationName(root);
 		SpoolEvent(oids, disable ? "DISABLE TRIGGER" : "ENABLE TRIGGER", root_name, NULL, NULL, NULL, details, 's');
 		if (!disable)
 			(void) SpoolBaseline(oids, root, root_name);
@@ -305,7 +288,7 @@ RecordTriggerRename(const CatalogOids *oids, Node *parsetree)
 	escape_json(&json, stmt->newname);
 	appendStringInfoChar(&json, '}');
 	Jsonb *details = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data)));
-	SpoolEvent(oids, "ALTER TRIGGER", QualifiedName(root), NULL, NULL, NULL, details, 's');
+	SpoolEvent(oids, "ALTER TRIGGER", QualifiedRelationName(root), NULL, NULL, NULL, details, 's');
 }
 
 // ATTACH PARTITION gives the new partition (and its partitions) the TRUNCATE trigger of its
@@ -340,7 +323,7 @@ FollowPartitionChanges(Node *parsetree)
 			} else if (cmd->subtype != AT_AttachPartition && !OidIsValid(TrackedTableOf(relid)) &&
 					   HasTrigger(relid, kTruncateTrigger)) {
 				untracking = true;  // not a DROP TRIGGER of a tracked table: no event
-				RunAsOwner(relid, psprintf("DROP TRIGGER %s ON %s", kTruncateTrigger, QualifiedName(relid)));
+				RunAsOwner(relid, psprintf("DROP TRIGGER %s ON %s", kTruncateTrigger, QualifiedRelationName(relid)));
 				untracking = false;
 			}
 		}
@@ -421,20 +404,11 @@ ListHasName(List *names, const char *name)
 void
 PushNameList(JsonbParseState **state, const char *key, List *names)
 {
-	JsonbValue k;
-	k.type = jbvString;
-	k.val.string.val = const_cast<char *>(key);
-	k.val.string.len = (int) strlen(key);
-	(void) pushJsonbValue(state, WJB_KEY, &k);
+	PushJsonbKey(state, key);
 	(void) pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
 	ListCell *lc;
-	foreach (lc, names) {
-		JsonbValue v;
-		v.type = jbvString;
-		v.val.string.val = (char *) lfirst(lc);
-		v.val.string.len = (int) strlen((char *) lfirst(lc));
-		(void) pushJsonbValue(state, WJB_ELEM, &v);
-	}
+	foreach (lc, names)
+		PushJsonbString(state, WJB_ELEM, (const char *) lfirst(lc));
 	(void) pushJsonbValue(state, WJB_END_ARRAY, NULL);
 }
 
@@ -443,11 +417,7 @@ List *
 SettingsList(Jsonb *settings, const char *key)
 {
 	List *names = NIL;
-	JsonbValue k;
-	k.type = jbvString;
-	k.val.string.val = const_cast<char *>(key);
-	k.val.string.len = (int) strlen(key);
-	JsonbValue *v = settings != NULL ? findJsonbValueFromContainer(&settings->root, JB_FOBJECT, &k) : NULL;
+	JsonbValue *v = settings != NULL ? JsonbMember(&settings->root, key) : NULL;
 	if (v == NULL || v->type != jbvBinary)
 		return NIL;
 	int n = (int) JsonContainerSize(v->val.binary.data);
@@ -502,16 +472,10 @@ audit_chain_configure(PG_FUNCTION_ARGS)
 
 	// A column has one policy; key columns identify rows, so they are recorded or hashed.
 	Relation rel = table_open(relid, AccessShareLock);
-	Oid pk = RelationGetPrimaryKeyIndex(rel);
-	if (!OidIsValid(pk))
-		pk = RelationGetReplicaIndex(rel);
+	const RelationInfo *info = RelationInfoFor(rel, relid);
 	List *key_names = NIL;
-	if (OidIsValid(pk)) {
-		Relation index = index_open(pk, AccessShareLock);
-		for (int k = 0; k < index->rd_index->indnkeyatts; k++)
-			key_names = lappend(key_names, get_attname(relid, index->rd_index->indkey.values[k], false));
-		index_close(index, AccessShareLock);
-	}
+	for (int k = 0; k < info->nkeys; k++)
+		key_names = lappend(key_names, info->columns[info->key_attnums[k] - 1].name);
 	table_close(rel, AccessShareLock);
 	for (int i = 0; i < 4; i++) {
 		ListCell *lc;
@@ -543,7 +507,7 @@ audit_chain_configure(PG_FUNCTION_ARGS)
 	RegistrySetSettings(relid, settings);
 	// Every backend rebuilds its capture policies for this table (and its partitions).
 	CacheInvalidateRelcacheByRelid(relid);
-	SpoolEvent(oids, "CONFIGURE", QualifiedName(relid), NULL, NULL, NULL, settings, 's');
+	SpoolEvent(oids, "CONFIGURE", QualifiedRelationName(relid), NULL, NULL, NULL, settings, 's');
 	PG_RETURN_JSONB_P(settings);
 }
 
@@ -575,7 +539,7 @@ audit_chain_track(PG_FUNCTION_ARGS)
 	if (newly)
 		RunAsOwner(relid, psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW "
 								   "EXECUTE FUNCTION audit_chain.capture()",
-								   kRowTrigger, QualifiedName(relid)));
+								   kRowTrigger, QualifiedRelationName(relid)));
 	CreateTruncateTrigger(relid);
 	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE) {
 		ListCell *lc;
@@ -586,7 +550,7 @@ audit_chain_track(PG_FUNCTION_ARGS)
 
 	RegistryEntry entry;
 	if (!RegistryGet(relid, &entry)) {
-		char *name = QualifiedName(relid);
+		char *name = QualifiedRelationName(relid);
 		Relation rel = table_open(relid, AccessShareLock);
 		Jsonb *columns = ColumnsSnapshot(rel);
 		table_close(rel, AccessShareLock);
@@ -614,14 +578,14 @@ audit_chain_untrack(PG_FUNCTION_ARGS)
 	bool was = HasTrigger(relid, kRowTrigger);
 	untracking = true;  // reset at transaction end too (see AtEndOfTransaction)
 	if (was)
-		RunAsOwner(relid, psprintf("DROP TRIGGER %s ON %s", kRowTrigger, QualifiedName(relid)));
+		RunAsOwner(relid, psprintf("DROP TRIGGER %s ON %s", kRowTrigger, QualifiedRelationName(relid)));
 	List *rels = list_make1_oid(relid);
 	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
 		rels = find_all_inheritors(relid, ShareRowExclusiveLock, NULL);
 	ListCell *lc;
 	foreach (lc, rels)
 		if (HasTrigger(lfirst_oid(lc), kTruncateTrigger))
-			RunAsOwner(lfirst_oid(lc), psprintf("DROP TRIGGER %s ON %s", kTruncateTrigger, QualifiedName(lfirst_oid(lc))));
+			RunAsOwner(lfirst_oid(lc), psprintf("DROP TRIGGER %s ON %s", kTruncateTrigger, QualifiedRelationName(lfirst_oid(lc))));
 	untracking = false;
 	RegistryEntry entry;
 	if (RegistryGet(relid, &entry)) {
@@ -629,7 +593,7 @@ audit_chain_untrack(PG_FUNCTION_ARGS)
 		was = true;
 	}
 	if (was)
-		SpoolEvent(oids, "UNTRACK", QualifiedName(relid), NULL, NULL, NULL, NULL, 's');
+		SpoolEvent(oids, "UNTRACK", QualifiedRelationName(relid), NULL, NULL, NULL, NULL, 's');
 	PG_RETURN_BOOL(was);
 }
 
@@ -734,9 +698,9 @@ audit_chain_on_sql_drop(PG_FUNCTION_ARGS)
 		StringInfoData json;
 		initStringInfo(&json);
 		appendStringInfo(&json, "{\"trigger\": \"%s\", \"table\": ", trigger);
-		escape_json(&json, QualifiedName(relid));
+		escape_json(&json, QualifiedRelationName(relid));
 		appendStringInfoChar(&json, '}');
-		SpoolEvent(oids, "DROP TRIGGER", QualifiedName(root), NULL, NULL, NULL,
+		SpoolEvent(oids, "DROP TRIGGER", QualifiedRelationName(root), NULL, NULL, NULL,
 				   DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data))), 's');
 	}
 	List *dropped = NIL, *names = NIL;

@@ -1,6 +1,8 @@
 // src/pg/table_schema.cpp: column snapshots and their differences.
 #include "pg/table_schema.hpp"
 
+#include "pg/jsonb_util.hpp"
+
 extern "C" {
 #include "access/tupdesc_details.h"
 #include "utils/builtins.h"
@@ -19,47 +21,10 @@ struct OldColumn {
 	bool seen;
 };
 
-void
-PushKey(JsonbParseState **state, const char *key)
-{
-	JsonbValue v;
-	v.type = jbvString;
-	v.val.string.val = const_cast<char *>(key);
-	v.val.string.len = (int) strlen(key);
-	(void) pushJsonbValue(state, WJB_KEY, &v);
-}
-
-void
-PushStringValue(JsonbParseState **state, JsonbIteratorToken seq, const char *s)
-{
-	JsonbValue v;
-	v.type = jbvString;
-	v.val.string.val = const_cast<char *>(s);
-	v.val.string.len = (int) strlen(s);
-	(void) pushJsonbValue(state, seq, &v);
-}
-
-char *
-StringMember(JsonbContainer *obj, const char *name)
-{
-	JsonbValue key;
-	key.type = jbvString;
-	key.val.string.val = const_cast<char *>(name);
-	key.val.string.len = (int) strlen(name);
-	JsonbValue *v = findJsonbValueFromContainer(obj, JB_FOBJECT, &key);
-	if (v == NULL || v->type != jbvString)
-		return NULL;
-	return pnstrdup(v->val.string.val, v->val.string.len);
-}
-
 int
 IntMember(JsonbContainer *obj, const char *name)
 {
-	JsonbValue key;
-	key.type = jbvString;
-	key.val.string.val = const_cast<char *>(name);
-	key.val.string.len = (int) strlen(name);
-	JsonbValue *v = findJsonbValueFromContainer(obj, JB_FOBJECT, &key);
+	JsonbValue *v = JsonbMember(obj, name);
 	if (v == NULL || v->type != jbvNumeric)
 		return -1;
 	return DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v->val.numeric)));
@@ -75,8 +40,8 @@ ParseSnapshot(Jsonb *columns, int *count)
 		if (e == NULL || e->type != jbvBinary)
 			continue;
 		out[i].attnum = IntMember(e->val.binary.data, "attnum");
-		out[i].name = StringMember(e->val.binary.data, "name");
-		out[i].type = StringMember(e->val.binary.data, "type");
+		out[i].name = JsonbStringMember(e->val.binary.data, "name");
+		out[i].type = JsonbStringMember(e->val.binary.data, "type");
 	}
 	*count = n;
 	return out;
@@ -95,15 +60,15 @@ ColumnsSnapshot(Relation rel)
 		if (att->attisdropped)
 			continue;
 		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-		PushKey(&state, "attnum");
+		PushJsonbKey(&state, "attnum");
 		JsonbValue num;
 		num.type = jbvNumeric;
 		num.val.numeric = int64_to_numeric(att->attnum);
 		(void) pushJsonbValue(&state, WJB_VALUE, &num);
-		PushKey(&state, "name");
-		PushStringValue(&state, WJB_VALUE, NameStr(att->attname));
-		PushKey(&state, "type");
-		PushStringValue(&state, WJB_VALUE, format_type_with_typemod(att->atttypid, att->atttypmod));
+		PushJsonbKey(&state, "name");
+		PushJsonbString(&state, WJB_VALUE, NameStr(att->attname));
+		PushJsonbKey(&state, "type");
+		PushJsonbString(&state, WJB_VALUE, format_type_with_typemod(att->atttypid, att->atttypmod));
 		(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
 	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_ARRAY, NULL));
@@ -158,35 +123,35 @@ DescribeSchemaChange(Relation rel, Jsonb *old_columns, const char *old_name, con
 	PinnedSettings pinned = NoPinnedSettings();
 	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	if (renamed_table) {
-		PushKey(&state, "renamed_from");
-		PushStringValue(&state, WJB_VALUE, old_name);
+		PushJsonbKey(&state, "renamed_from");
+		PushJsonbString(&state, WJB_VALUE, old_name);
 	}
 	if (renamed_from != NIL) {
-		PushKey(&state, "columns_renamed");
+		PushJsonbKey(&state, "columns_renamed");
 		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 		ListCell *a, *b;
 		forboth (a, renamed_from, b, renamed_to) {
-			PushKey(&state, (const char *) lfirst(a));
-			PushStringValue(&state, WJB_VALUE, (const char *) lfirst(b));
+			PushJsonbKey(&state, (const char *) lfirst(a));
+			PushJsonbString(&state, WJB_VALUE, (const char *) lfirst(b));
 		}
 		(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
 	if (dropped != NIL) {
-		PushKey(&state, "columns_dropped");
+		PushJsonbKey(&state, "columns_dropped");
 		(void) pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
 		ListCell *lc;
 		foreach (lc, dropped)
-			PushStringValue(&state, WJB_ELEM, (const char *) lfirst(lc));
+			PushJsonbString(&state, WJB_ELEM, (const char *) lfirst(lc));
 		(void) pushJsonbValue(&state, WJB_END_ARRAY, NULL);
 	}
 	if (added != NIL) {
-		PushKey(&state, "columns_added");
+		PushJsonbKey(&state, "columns_added");
 		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 		ListCell *lc;
 		foreach (lc, added) {
 			int attnum = lfirst_int(lc);
 			Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
-			PushKey(&state, NameStr(att->attname));
+			PushJsonbKey(&state, NameStr(att->attname));
 			// Existing rows got the column's "missing value" (a non-volatile default), or NULL;
 			// any other default was computed per row by a rewrite: record the rows again.
 			TupleConstr *constr = desc->constr;
@@ -204,24 +169,24 @@ DescribeSchemaChange(Relation rel, Jsonb *old_columns, const char *old_name, con
 		(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
 	if (retyped != NIL) {
-		PushKey(&state, "columns_retyped");
+		PushJsonbKey(&state, "columns_retyped");
 		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 		ListCell *a, *b;
 		forboth (a, retyped, b, retyped_to) {
-			PushKey(&state, (const char *) lfirst(a));
-			PushStringValue(&state, WJB_VALUE, (const char *) lfirst(b));
+			PushJsonbKey(&state, (const char *) lfirst(a));
+			PushJsonbString(&state, WJB_VALUE, (const char *) lfirst(b));
 		}
 		(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
 	if (partitions_changed) {
-		PushKey(&state, "partitions_changed");
+		PushJsonbKey(&state, "partitions_changed");
 		JsonbValue t;
 		t.type = jbvBool;
 		t.val.boolean = true;
 		(void) pushJsonbValue(&state, WJB_VALUE, &t);
 	}
 	if (result.rebaseline) {
-		PushKey(&state, "rebaseline");
+		PushJsonbKey(&state, "rebaseline");
 		JsonbValue t;
 		t.type = jbvBool;
 		t.val.boolean = true;

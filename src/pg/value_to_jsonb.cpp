@@ -210,16 +210,25 @@ PushNumeric(JsonbParseState **state, JsonbIteratorToken seq, Numeric n)
 	PushScalar(state, seq, &v);
 }
 
-// Finite floats become JSON numbers in their shortest exact decimal form.
+// Finite floats become JSON numbers in their shortest exact decimal form (whatever
+// extra_float_digits says); NaN and infinities become strings, as to_jsonb writes them.
 void
-PushFloatText(JsonbParseState **state, JsonbIteratorToken seq, const char *shortest, bool finite)
+PushFloat(JsonbParseState **state, JsonbIteratorToken seq, double f, bool is_float4)
 {
-	if (!finite) {
-		PushCString(state, seq, pstrdup(shortest));
+	char buf[32];
+	if (isnan(f)) {
+		PushCString(state, seq, pstrdup("NaN"));
 		return;
 	}
-	Datum n = DirectFunctionCall3(numeric_in, CStringGetDatum(shortest), ObjectIdGetDatum(InvalidOid),
-								  Int32GetDatum(-1));
+	if (isinf(f)) {
+		PushCString(state, seq, pstrdup(f > 0 ? "Infinity" : "-Infinity"));
+		return;
+	}
+	if (is_float4)
+		float_to_shortest_decimal_buf((float) f, buf);
+	else
+		double_to_shortest_decimal_buf(f, buf);
+	Datum n = DirectFunctionCall3(numeric_in, CStringGetDatum(buf), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 	PushNumeric(state, seq, DatumGetNumeric(n));
 }
 
@@ -320,30 +329,12 @@ PushValue(JsonbParseState **state, JsonbIteratorToken seq, Datum value, bool isn
 	case Category::kNumeric:
 		PushNumeric(state, seq, DatumGetNumeric(value));
 		return;
-	case Category::kFloat4: {
-		float4 f = DatumGetFloat4(value);
-		char buf[32];
-		if (isnan(f))
-			strcpy(buf, "NaN");
-		else if (isinf(f))
-			strcpy(buf, f > 0 ? "Infinity" : "-Infinity");
-		else
-			float_to_shortest_decimal_buf(f, buf);
-		PushFloatText(state, seq, buf, !isnan(f) && !isinf(f));
+	case Category::kFloat4:
+		PushFloat(state, seq, DatumGetFloat4(value), true);
 		return;
-	}
-	case Category::kFloat8: {
-		float8 f = DatumGetFloat8(value);
-		char buf[32];
-		if (isnan(f))
-			strcpy(buf, "NaN");
-		else if (isinf(f))
-			strcpy(buf, f > 0 ? "Infinity" : "-Infinity");
-		else
-			double_to_shortest_decimal_buf(f, buf);
-		PushFloatText(state, seq, buf, !isnan(f) && !isinf(f));
+	case Category::kFloat8:
+		PushFloat(state, seq, DatumGetFloat8(value), false);
 		return;
-	}
 	case Category::kDate:
 	case Category::kTimestamp:
 	case Category::kTimestampTz: {
