@@ -1,0 +1,329 @@
+-- sensitive: columns that must not be recorded in clear. Default sensitive names are
+-- redacted; configure() excludes, redacts, records as keyed hashes, or records them anyway;
+-- the HMAC key stays secret; the policy applies wherever rows are recorded.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS audit_chain CASCADE;
+CREATE EXTENSION audit_chain;
+RESET client_min_messages;
+
+-- The default list.
+SHOW audit_chain.sensitive_columns;
+
+--
+-- Default sensitive names: redacted, whatever their case, never on key columns.
+--
+CREATE TABLE sn_users (id int PRIMARY KEY, login text, password text, "Token" text, "SSN" text, api_key text,
+                       "API_KEY2" text, pin int, passwords text, note text);
+-- Rows that exist before tracking: their BASELINE is redacted as well.
+INSERT INTO sn_users VALUES (1, 'ann', 'pw-ann', 'tok-ann', '111-11-1111', 'key-ann', 'k2-ann', 1111, 'many', 'first');
+SELECT audit_chain.track('sn_users');
+INSERT INTO sn_users VALUES (2, 'bob', 'pw-bob', 'tok-bob', '222-22-2222', 'key-bob', 'k2-bob', 2222, 'lots', 'second');
+-- A change of a redacted column is still visible as a change.
+UPDATE sn_users SET password = 'pw-bob-2' WHERE id = 2;
+UPDATE sn_users SET note = 'second, edited', pin = NULL WHERE id = 2;
+DELETE FROM sn_users WHERE id = 2;
+SELECT action, resource_id, old_data, new_data
+  FROM audit_chain.audit_events WHERE resource_type = 'public.sn_users' AND action <> 'TRACK' ORDER BY commit_seq, seq;
+-- A key column with a sensitive name is recorded: it identifies the row.
+CREATE TABLE sn_tokens (token text PRIMARY KEY, ssn text, owner text);
+SELECT audit_chain.track('sn_tokens');
+INSERT INTO sn_tokens VALUES ('t-123', '333-33-3333', 'carol');
+UPDATE sn_tokens SET token = 't-456' WHERE token = 't-123';
+SELECT action, resource_id, old_data, new_data, details
+  FROM audit_chain.audit_events WHERE resource_type = 'public.sn_tokens' AND action <> 'TRACK' ORDER BY commit_seq, seq;
+-- None of the secrets is anywhere in the events.
+SELECT count(*) AS events_with_secrets FROM audit_chain.events e
+ WHERE concat_ws(' ', e.resource_id, e.old_data, e.new_data, e.details) ~ '(pw-ann|pw-bob|tok-ann|tok-bob|111-11-1111|222-22-2222|333-33-3333|key-ann|key-bob|1111|2222)';
+
+--
+-- configure(): errors
+--
+CREATE TABLE sn_accounts (id int PRIMARY KEY, email text, phone text, salary numeric, password text,
+                          token text, notes text, doc jsonb, "we""ird col" text, "ünï 🙂" text);
+-- Not tracked yet.
+SELECT audit_chain.configure('sn_accounts', exclude => '{notes}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.track('sn_accounts');
+-- Unknown columns, in any list; names are case-sensitive and exact.
+SELECT audit_chain.configure('sn_accounts', exclude => '{nope}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.configure('sn_accounts', redact => '{Email}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.configure('sn_accounts', record => '{"we\"ird col "}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.configure('sn_accounts', hash => '{""}');
+\echo :LAST_ERROR_SQLSTATE
+-- A column in two lists.
+SELECT audit_chain.configure('sn_accounts', exclude => '{notes}', redact => '{notes}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.configure('sn_accounts', redact => '{phone}', record => '{phone}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.configure('sn_accounts', exclude => '{email}', record => '{email}');
+\echo :LAST_ERROR_SQLSTATE
+-- Key columns cannot be excluded or redacted.
+SELECT audit_chain.configure('sn_accounts', exclude => '{id}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.configure('sn_accounts', redact => '{id}');
+\echo :LAST_ERROR_SQLSTATE
+-- NULL elements.
+SELECT audit_chain.configure('sn_accounts', exclude => ARRAY['notes', NULL]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.configure('sn_accounts', record => ARRAY[NULL]::text[]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.configure(NULL, exclude => '{notes}');
+\echo :LAST_ERROR_SQLSTATE
+-- Hashing needs the key.
+SELECT current_setting('audit_chain.hmac_key') = '' AS no_key_yet;
+SELECT audit_chain.configure('sn_accounts', hash => '{email}');
+\echo :LAST_ERROR_SQLSTATE
+-- Only the table's owner (or audit_chain_admin) may configure it.
+CREATE ROLE regress_sn_plain;
+CREATE ROLE regress_sn_admin IN ROLE audit_chain_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON sn_accounts TO regress_sn_plain;
+SET ROLE regress_sn_plain;
+SELECT audit_chain.configure('sn_accounts', exclude => '{notes}');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+-- Nothing was configured by the refused calls.
+SELECT settings FROM audit_chain.tracked_tables WHERE relid = 'sn_accounts'::regclass;
+SELECT count(*) AS configure_events FROM audit_chain.audit_events WHERE action = 'CONFIGURE';
+
+--
+-- The key: set by a superuser (postgresql.conf, ALTER SYSTEM, or SET), never readable by others.
+--
+SET ROLE regress_sn_plain;
+SET audit_chain.hmac_key = 'not allowed';
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SET audit_chain.hmac_key = 'Sn-K3y: do not leak';
+SET ROLE regress_sn_plain;
+SHOW audit_chain.hmac_key;
+\echo :LAST_ERROR_SQLSTATE
+SELECT current_setting('audit_chain.hmac_key');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS visible_in_pg_settings FROM pg_settings WHERE name = 'audit_chain.hmac_key';
+-- Nor through keyed_hash(), which is for audit_chain_admin.
+SELECT audit_chain.keyed_hash('x');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+-- Not listed by SHOW ALL even for a superuser.
+SELECT count(*) AS in_show_all FROM pg_settings WHERE name = 'audit_chain.hmac_key';
+
+--
+-- configure(): exclude, redact, hash, record
+--
+-- The owner configures; the result is the whole setting, also recorded as a CONFIGURE event.
+SELECT audit_chain.configure('sn_accounts', exclude => '{notes}', redact => ARRAY['phone', 'we"ird col'],
+                             hash => '{email,salary,doc}', record => ARRAY['token', 'ünï 🙂']);
+SELECT settings FROM audit_chain.tracked_tables WHERE relid = 'sn_accounts'::regclass;
+SELECT action, resource_type, resource_id, details FROM audit_chain.audit_events WHERE action = 'CONFIGURE';
+INSERT INTO sn_accounts VALUES (1, 'ann@example.com', '555-0100', 5000.50, 'pw-1', 'tok-1', 'private notes',
+                                '{"a": [1, 2]}', 'odd', 'uni');
+INSERT INTO sn_accounts VALUES (2, 'ann@example.com', '555-0199', 5000.50, 'pw-2', 'tok-2', NULL, NULL, NULL, NULL);
+-- Excluded and redacted as configured; password still redacted by default; token and the
+-- unicode column recorded because they are in record.
+SELECT resource_id,
+       new_data ? 'notes' AS has_notes,
+       new_data->'phone' AS phone, new_data->'we"ird col' AS weird, new_data->'password' AS password,
+       new_data->'token' AS token, new_data->'ünï 🙂' AS unicode,
+       new_data->>'email' ~ '^hmac-sha256:[0-9a-f]{64}$' AS email_hashed,
+       new_data->>'email' = audit_chain.keyed_hash('ann@example.com') AS email_is_keyed_hash,
+       new_data->>'salary' = audit_chain.keyed_hash('5000.50') AS salary_is_keyed_hash,
+       new_data->>'doc' = audit_chain.keyed_hash('{"a": [1, 2]}') AS doc_is_keyed_hash,
+       new_data->'doc' = 'null' AS doc_null_stays_null
+  FROM audit_chain.audit_events WHERE resource_type = 'public.sn_accounts' AND action = 'INSERT' ORDER BY commit_seq, seq;
+-- Equal values, equal hashes (so an administrator can find a value without the key).
+SELECT count(DISTINCT new_data->>'email') AS distinct_email_hashes, count(DISTINCT new_data->>'salary') AS distinct_salary_hashes
+  FROM audit_chain.audit_events WHERE resource_type = 'public.sn_accounts' AND action = 'INSERT';
+SELECT count(*) AS found_by_keyed_hash FROM audit_chain.audit_events
+ WHERE resource_type = 'public.sn_accounts' AND new_data->>'email' = audit_chain.keyed_hash('ann@example.com');
+-- An UPDATE that touches only excluded columns records nothing.
+UPDATE sn_accounts SET notes = 'more private notes' WHERE id = 1;
+SELECT count(*) AS updates FROM audit_chain.audit_events WHERE resource_type = 'public.sn_accounts' AND action = 'UPDATE';
+-- Mixed: the excluded column is left out of old and new values.
+UPDATE sn_accounts SET notes = 'again', phone = '555-0101', email = 'ann@example.org', salary = 6000 WHERE id = 1;
+SELECT old_data ? 'notes' AS old_has_notes, new_data ? 'notes' AS new_has_notes,
+       old_data->'phone' AS old_phone, new_data->'phone' AS new_phone,
+       old_data->>'email' = audit_chain.keyed_hash('ann@example.com') AS old_email_hash,
+       new_data->>'email' = audit_chain.keyed_hash('ann@example.org') AS new_email_hash,
+       new_data->>'salary' = audit_chain.keyed_hash('6000') AS new_salary_hash,
+       (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(new_data) k) AS changed_columns
+  FROM audit_chain.audit_events WHERE resource_type = 'public.sn_accounts' AND action = 'UPDATE';
+DELETE FROM sn_accounts WHERE id = 2;
+SELECT old_data ? 'notes' AS has_notes, old_data->'phone' AS phone,
+       old_data->>'email' = audit_chain.keyed_hash('ann@example.com') AS email_hash
+  FROM audit_chain.audit_events WHERE resource_type = 'public.sn_accounts' AND action = 'DELETE';
+-- A plain role's changes follow the same policy.
+SET ROLE regress_sn_plain;
+INSERT INTO sn_accounts VALUES (3, 'plain@example.com', '555-0300', 1, 'pw-3', 'tok-3', 'secret notes', NULL, NULL, NULL);
+RESET ROLE;
+SELECT new_data ? 'notes' AS has_notes, new_data->'phone' AS phone,
+       new_data->>'email' = audit_chain.keyed_hash('plain@example.com') AS email_hash
+  FROM audit_chain.audit_events WHERE resource_type = 'public.sn_accounts' AND resource_id = '3';
+-- An administrator (not superuser) can compute keyed hashes without seeing the key.
+SET ROLE regress_sn_admin;
+SELECT audit_chain.keyed_hash('ann@example.com') = (SELECT new_data->>'email' FROM audit_chain.audit_events
+                                                     WHERE resource_type = 'public.sn_accounts' AND resource_id = '2'
+                                                       AND action = 'INSERT') AS admin_matches;
+SHOW audit_chain.hmac_key;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+-- keyed_hash() is the same function of the key and the text.
+SELECT audit_chain.keyed_hash('a') = audit_chain.keyed_hash('a') AS stable,
+       audit_chain.keyed_hash('a') <> audit_chain.keyed_hash('b') AS differs,
+       audit_chain.keyed_hash(NULL) IS NULL AS strict;
+
+-- The key is stored in none of the audit tables.
+SELECT (SELECT count(*) FROM audit_chain.events x WHERE strpos(x::text, 'Sn-K3y') > 0) AS events,
+       (SELECT count(*) FROM audit_chain.contexts x WHERE strpos(x::text, 'Sn-K3y') > 0) AS contexts,
+       (SELECT count(*) FROM audit_chain.resources x WHERE strpos(x::text, 'Sn-K3y') > 0) AS resources,
+       (SELECT count(*) FROM audit_chain.tracked_tables x WHERE strpos(x::text, 'Sn-K3y') > 0) AS tracked_tables,
+       (SELECT count(*) FROM audit_chain.checkpoints x WHERE strpos(x::text, 'Sn-K3y') > 0) AS checkpoints,
+       (SELECT count(*) FROM audit_chain.ledger x WHERE strpos(x::text, 'Sn-K3y') > 0) AS ledger,
+       (SELECT count(*) FROM audit_chain.events_export x WHERE strpos(x::text, 'Sn-K3y') > 0) AS export;
+-- Nor any excluded or redacted value.
+SELECT count(*) AS events_with_hidden_values FROM audit_chain.events e
+ WHERE concat_ws(' ', e.resource_id, e.old_data, e.new_data, e.details) ~ '(private notes|more private|secret notes|555-01|555-03|pw-1|pw-2|pw-3|odd)';
+-- Hashed values are not in clear either.
+SELECT count(*) AS events_with_clear_hashed_values FROM audit_chain.events e
+ WHERE concat_ws(' ', e.resource_id, e.old_data, e.new_data, e.details) ~ '(ann@example|plain@example|5000\.50|"a": \[1, 2\])';
+
+-- Without the key, capture of a hashed column fails rather than recording it in clear.
+RESET audit_chain.hmac_key;
+INSERT INTO sn_accounts VALUES (4, 'dan@example.com', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS rows_4 FROM sn_accounts WHERE id = 4;
+-- Changes that do not touch hashed columns still work; a DELETE records the whole row, so it fails too.
+UPDATE sn_accounts SET phone = '555-0102' WHERE id = 1;
+SELECT count(*) AS phone_updates FROM audit_chain.audit_events
+ WHERE resource_type = 'public.sn_accounts' AND action = 'UPDATE' AND new_data ? 'phone' AND NOT new_data ? 'email';
+DELETE FROM sn_accounts WHERE id = 3;
+\echo :LAST_ERROR_SQLSTATE
+SET audit_chain.hmac_key = 'Sn-K3y: do not leak';
+
+-- NULL lists keep the current lists; an empty list clears one.
+SELECT audit_chain.configure('sn_accounts', redact => '{}');
+SELECT audit_chain.configure('sn_accounts');
+INSERT INTO sn_accounts VALUES (5, 'eve@example.com', '555-0500', 2, 'pw-5', 'tok-5', 'n5', NULL, 'w5', 'u5');
+SELECT new_data->'phone' AS phone, new_data->'we"ird col' AS weird, new_data ? 'notes' AS has_notes,
+       new_data->'password' AS password
+  FROM audit_chain.audit_events WHERE resource_type = 'public.sn_accounts' AND resource_id = '5';
+-- record overrides the default sensitive names.
+SELECT audit_chain.configure('sn_accounts', record => '{password}');
+UPDATE sn_accounts SET password = 'pw-5b' WHERE id = 5;
+SELECT old_data, new_data FROM audit_chain.audit_events
+ WHERE resource_type = 'public.sn_accounts' AND resource_id = '5' AND action = 'UPDATE';
+-- A hashed key column: the key is recorded as its keyed hash, also as resource_id.
+CREATE TABLE sn_emails (email text PRIMARY KEY, plan text);
+SELECT audit_chain.track('sn_emails');
+SELECT audit_chain.configure('sn_emails', hash => '{email}');
+INSERT INTO sn_emails VALUES ('frank@example.com', 'gold');
+SELECT resource_id = audit_chain.keyed_hash('frank@example.com') AS id_is_hash,
+       new_data->>'email' = audit_chain.keyed_hash('frank@example.com') AS value_is_hash, new_data->'plan' AS plan
+  FROM audit_chain.audit_events WHERE resource_type = 'public.sn_emails' AND action = 'INSERT';
+-- Every CONFIGURE is an event, with the whole setting.
+SELECT resource_type, details FROM audit_chain.audit_events WHERE action = 'CONFIGURE' ORDER BY commit_seq, seq;
+
+--
+-- The policy applies to BASELINE rows (when capture resumes), to partitions, and to time travel.
+--
+ALTER TABLE sn_accounts DISABLE TRIGGER audit_chain_capture;
+ALTER TABLE sn_accounts ENABLE TRIGGER audit_chain_capture;
+SELECT resource_id, new_data ? 'notes' AS has_notes, new_data->'phone' AS phone, new_data->'password' AS password,
+       new_data->>'email' = audit_chain.keyed_hash(s.email) AS email_hash
+  FROM audit_chain.audit_events e JOIN sn_accounts s ON s.id::text = e.resource_id
+ WHERE e.resource_type = 'public.sn_accounts' AND e.action = 'BASELINE' ORDER BY e.resource_id;
+
+CREATE TABLE sn_parted (id int, region text, card_number text, cvv text, internal text, PRIMARY KEY (id, region))
+    PARTITION BY LIST (region);
+CREATE TABLE sn_parted_eu PARTITION OF sn_parted FOR VALUES IN ('eu');
+CREATE TABLE sn_parted_us PARTITION OF sn_parted FOR VALUES IN ('us');
+INSERT INTO sn_parted VALUES (1, 'eu', '4111-1111', '123', 'int-1');
+SELECT audit_chain.track('sn_parted');
+-- A partition is not tracked by itself: configure the tracked table.
+SELECT audit_chain.configure('sn_parted_eu', exclude => '{internal}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.configure('sn_parted', exclude => '{internal}', hash => '{cvv}');
+INSERT INTO sn_parted VALUES (2, 'us', '5500-0000', '456', 'int-2');
+-- A partition created later follows it too.
+CREATE TABLE sn_parted_ap PARTITION OF sn_parted FOR VALUES IN ('ap');
+INSERT INTO sn_parted VALUES (3, 'ap', '3400-0000', '789', 'int-3');
+-- Moving a row between partitions.
+UPDATE sn_parted SET region = 'us', internal = 'moved' WHERE id = 1;
+-- TRUNCATE of one partition records its rows as DELETE events, under the same policy.
+TRUNCATE sn_parted_ap;
+SELECT action, resource_id, COALESCE(new_data, old_data) ? 'internal' AS has_internal,
+       COALESCE(new_data, old_data)->'card_number' AS card_number,
+       COALESCE(new_data, old_data)->>'cvv' IN (audit_chain.keyed_hash('123'), audit_chain.keyed_hash('456'),
+                                                 audit_chain.keyed_hash('789')) AS cvv_hashed,
+       COALESCE(new_data, old_data)->'cvv' = '"[REDACTED]"' AS cvv_redacted
+  FROM audit_chain.audit_events WHERE resource_type = 'public.sn_parted' AND action NOT IN ('TRACK', 'CONFIGURE')
+ ORDER BY commit_seq, seq;
+
+-- Time travel shows what was recorded: redacted, hashed, excluded columns absent.
+SELECT audit_chain.row_at('sn_users', '{"id": 2}', (SELECT committed_at FROM audit_chain.audit_events
+                                                    WHERE resource_type = 'public.sn_users' AND resource_id = '2'
+                                                      AND action = 'INSERT')) AS bob_as_inserted;
+SELECT j->'id' AS id, j ? 'notes' AS has_notes, j->'phone' AS phone, j->'password' AS password,
+       j->>'email' ~ '^hmac-sha256:' AS email_hashed
+  FROM audit_chain.table_at('sn_accounts', now()) AS j ORDER BY j->'id';
+-- The typed form, for a table whose protected columns are text.
+SELECT * FROM audit_chain.table_at(NULL::sn_tokens, now());
+SELECT h.action, h.row_data ? 'internal' AS has_internal, h.row_data->'card_number' AS card_number
+  FROM audit_chain.history('sn_parted', '{"id": 1, "region": "eu"}') h ORDER BY h.commit_seq, h.seq;
+
+--
+-- audit_chain.sensitive_columns: changed by a superuser, applies to later events.
+--
+CREATE TABLE sn_people (id int PRIMARY KEY, email text, "Home ""Address""" text, password text, "Straße" text);
+SELECT audit_chain.track('sn_people');
+INSERT INTO sn_people VALUES (1, 'p1@example.com', 'Main St 1', 'pw-p1', 'Weg 1');
+SET audit_chain.sensitive_columns = 'email', '"home ""address"""', 'STRASSE', 'straße';
+SHOW audit_chain.sensitive_columns;
+INSERT INTO sn_people VALUES (2, 'p2@example.com', 'Main St 2', 'pw-p2', 'Weg 2');
+-- An empty list redacts nothing by default (configured lists still apply).
+SET audit_chain.sensitive_columns = '';
+INSERT INTO sn_people VALUES (3, 'p3@example.com', 'Main St 3', 'pw-p3', 'Weg 3');
+RESET audit_chain.sensitive_columns;
+INSERT INTO sn_people VALUES (4, 'p4@example.com', 'Main St 4', 'pw-p4', 'Weg 4');
+SELECT resource_id, new_data FROM audit_chain.audit_events
+ WHERE resource_type = 'public.sn_people' AND action = 'INSERT' ORDER BY commit_seq, seq;
+-- Earlier events keep what was recorded.
+SELECT new_data->'password' AS password FROM audit_chain.audit_events
+ WHERE resource_type = 'public.sn_people' AND resource_id = '1';
+-- Only a superuser may change it.
+SET ROLE regress_sn_plain;
+SET audit_chain.sensitive_columns = '';
+\echo :LAST_ERROR_SQLSTATE
+SET LOCAL audit_chain.sensitive_columns = '';
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- configure() reaches sessions that already wrote the table.
+CREATE EXTENSION dblink;
+SELECT dblink_connect('sn_other', format('host=%s port=%s dbname=%s user=%s',
+    coalesce(host(inet_server_addr()), current_setting('unix_socket_directories')),
+    current_setting('port'), current_database(), current_user));
+SELECT dblink_exec('sn_other', $$INSERT INTO public.sn_people VALUES (10, 'p10@example.com', 'x', 'y', 'z')$$);
+SELECT audit_chain.configure('sn_people', exclude => '{email}', redact => '{Straße}');
+SELECT dblink_exec('sn_other', $$INSERT INTO public.sn_people VALUES (11, 'p11@example.com', 'x', 'y', 'z')$$);
+SELECT audit_chain.configure('sn_people', exclude => '{}', redact => '{}');
+SELECT dblink_exec('sn_other', $$INSERT INTO public.sn_people VALUES (12, 'p12@example.com', 'x', 'y', 'z')$$);
+SELECT dblink_disconnect('sn_other');
+DROP EXTENSION dblink;
+SELECT resource_id, new_data FROM audit_chain.audit_events
+ WHERE resource_type = 'public.sn_people' AND action = 'INSERT' AND resource_id IN ('10', '11', '12') ORDER BY commit_seq, seq;
+-- A rolled-back configure() changes nothing.
+BEGIN;
+SELECT audit_chain.configure('sn_people', exclude => '{email}') IS NOT NULL AS configured;
+ROLLBACK;
+INSERT INTO sn_people VALUES (13, 'p13@example.com', 'x', 'y', 'z');
+SELECT new_data ? 'email' AS has_email FROM audit_chain.audit_events
+ WHERE resource_type = 'public.sn_people' AND resource_id = '13';
+
+-- The trail is valid.
+SELECT valid, reason FROM audit_chain.verify();
+
+RESET audit_chain.hmac_key;
+DROP TABLE sn_users, sn_tokens, sn_accounts, sn_emails, sn_parted, sn_people;
+DROP ROLE regress_sn_plain, regress_sn_admin;
