@@ -119,25 +119,24 @@ KeyChangeDetails(const RelationInfo *info, TupleDesc desc, HeapTuple newtup, con
 
 // Tables truncated by the current command, so that their partitions (whose TRUNCATE
 // triggers fire after the named table's) do not record their rows one by one as well.
+// Forgotten at the end of every transaction (CaptureAtEndOfTransaction), since the list
+// lives in the transaction's memory.
 struct TruncatedTables {
-	TransactionId xid;
 	CommandId cid;
 	List *relids;  // TopTransactionContext
 };
-TruncatedTables truncated = {InvalidTransactionId, 0, NIL};
+TruncatedTables truncated = {InvalidCommandId, NIL};
 
 bool
 TruncatedInThisCommand(Oid relid)
 {
-	return truncated.xid == GetTopTransactionIdIfAny() && truncated.cid == GetCurrentCommandId(false) &&
-		   list_member_oid(truncated.relids, relid);
+	return truncated.cid == GetCurrentCommandId(false) && list_member_oid(truncated.relids, relid);
 }
 
 void
 NoteTruncated(Oid relid)
 {
-	if (truncated.xid != GetTopTransactionIdIfAny() || truncated.cid != GetCurrentCommandId(false)) {
-		truncated.xid = GetTopTransactionIdIfAny();
+	if (truncated.cid != GetCurrentCommandId(false)) {
 		truncated.cid = GetCurrentCommandId(false);
 		truncated.relids = NIL;
 	}
@@ -159,6 +158,13 @@ TrackedAncestor(Oid relid)
 }
 
 }  // namespace
+
+void
+CaptureAtEndOfTransaction(void)
+{
+	truncated.cid = InvalidCommandId;
+	truncated.relids = NIL;
+}
 
 // BEFORE TRUNCATE. A tracked table's TRUNCATE is one event. TRUNCATE of one partition of a
 // tracked table empties only part of it, which a TRUNCATE event cannot say: its rows are

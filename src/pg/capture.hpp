@@ -20,4 +20,7 @@ pg_uuid_t SpoolEvent(const CatalogOids *oids, const char *action, const char *re
 // The TRUNCATE trigger's work (see capture.cpp).
 void CaptureTruncate(const CatalogOids *oids, TriggerData *td);
 
+// Forgets per-transaction capture state (tables truncated by the current command).
+void CaptureAtEndOfTransaction(void);
+
 }  // namespace audit_chain::pg

@@ -1,4 +1,5 @@
 // src/pg/module.cpp: library entry point: settings, transaction and cache callbacks.
+#include "pg/capture.hpp"
 #include "pg/catalog.hpp"
 #include "pg/commit_writer.hpp"
 #include "pg/context.hpp"
@@ -37,6 +38,8 @@ OnXactEvent(XactEvent event, void *arg)
 		RefusePrepareWithEvents();
 		break;
 	case XACT_EVENT_COMMIT:
+	case XACT_EVENT_PREPARE:
+		CaptureAtEndOfTransaction();
 		AllowAuditUpdates(false);
 		TrackingAtEndOfTransaction();
 		ContextAtCommit();
@@ -44,6 +47,7 @@ OnXactEvent(XactEvent event, void *arg)
 		SpoolReset(false);
 		break;
 	case XACT_EVENT_ABORT:
+		CaptureAtEndOfTransaction();
 		AllowAuditUpdates(false);
 		AllowRegistryWrites(false);
 		TrackingAtEndOfTransaction();

@@ -13,6 +13,8 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/relcache.h"
+#include "utils/syscache.h"
+#include "catalog/pg_index.h"
 #include "utils/varlena.h"
 }
 
@@ -53,11 +55,28 @@ TrackedRoot(Relation rel, const Trigger *trigger)
 	return relid;
 }
 
+// The primary key, DEFERRABLE or not (the relcache's primary key skips deferrable ones).
+Oid
+PrimaryKeyIndex(Relation rel)
+{
+	ListCell *lc;
+	foreach (lc, RelationGetIndexList(rel)) {
+		HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		bool primary = ((Form_pg_index) GETSTRUCT(tuple))->indisprimary;
+		ReleaseSysCache(tuple);
+		if (primary)
+			return lfirst_oid(lc);
+	}
+	return InvalidOid;
+}
+
 // Primary key, else the replica identity index, else none (whole-row identity).
 void
 FindKey(Relation rel, RelationInfo *info)
 {
-	Oid index_oid = RelationGetPrimaryKeyIndex(rel);
+	Oid index_oid = PrimaryKeyIndex(rel);
 	if (!OidIsValid(index_oid))
 		index_oid = RelationGetReplicaIndex(rel);
 	info->nkeys = 0;

@@ -221,8 +221,8 @@ Incomplete(Replayer *r, const char *id, const char *when)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("the state of %s%s%s %s is not known from its audit history", id ? "row " : "", id ? id : "",
-					id ? " of" : "", r->table),
+			 id != NULL ? errmsg("the state of row %s of %s is not known from its audit history", id, r->table)
+						: errmsg("the state of %s is not known from its audit history", r->table),
 			 when != NULL ? errdetail("The table was tracked without a baseline, so rows it held before %s are "
 									  "only known once they are changed (asked for %s).",
 									  timestamptz_to_str(r->tracked_since), when)

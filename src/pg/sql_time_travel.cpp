@@ -639,11 +639,13 @@ audit_chain_history(PG_FUNCTION_ARGS)
 				const char *after;
 				ReplayApply(&r, &e, &after);
 				p = Position{e.commit_seq, e.seq};
-				// Table-wide events matter to this row only if it existed when they happened.
-				if (e.resource_id == NULL && !(existed && (strcmp(e.action, "TRUNCATE") == 0 ||
-														  strcmp(e.action, "ALTER TABLE") == 0 ||
-														  strcmp(e.action, "UNTRACK") == 0 ||
-														  strcmp(e.action, "DROP TABLE") == 0)))
+				// Table-wide events matter to this row only if it existed when they happened. An
+				// ALTER TABLE that rewrote the rows is shown by the BASELINE event that follows it.
+				bool rewrite = strcmp(e.action, "ALTER TABLE") == 0 && e.details != NULL &&
+							   JsonbMember(&e.details->root, "rebaseline") != NULL;
+				if (e.resource_id == NULL && !(existed && !rewrite &&
+											   (strcmp(e.action, "TRUNCATE") == 0 || strcmp(e.action, "ALTER TABLE") == 0 ||
+												strcmp(e.action, "UNTRACK") == 0 || strcmp(e.action, "DROP TABLE") == 0)))
 					continue;
 				const char *now_id = after != NULL ? after : id;
 				Jsonb *row = ReplayPeek(&r, now_id);

@@ -548,13 +548,19 @@ audit_chain_track(PG_FUNCTION_ARGS)
 				CreateTruncateTrigger(lfirst_oid(lc));
 	}
 
+	// A new tracking period starts when the table was not registered, or when its capture
+	// trigger had been dropped by hand: capture resumes with a TRACK event and a baseline.
 	RegistryEntry entry;
-	if (!RegistryGet(relid, &entry)) {
+	bool registered = RegistryGet(relid, &entry);
+	if (!registered || newly) {
 		char *name = QualifiedRelationName(relid);
 		Relation rel = table_open(relid, AccessShareLock);
 		Jsonb *columns = ColumnsSnapshot(rel);
 		table_close(rel, AccessShareLock);
-		RegistryInsert(relid, name, baseline, columns);
+		if (registered)
+			RegistryUpdate(relid, name, columns);
+		else
+			RegistryInsert(relid, name, baseline, columns);
 		SpoolEvent(oids, "TRACK", name, NULL, NULL, NULL, TrackDetails(baseline), 's');
 		if (baseline)
 			(void) SpoolBaseline(oids, relid, name);
