@@ -14,13 +14,15 @@ extern "C" {
 
 namespace audit_chain::pg {
 
+namespace {
+
 struct ReplayRow {
 	char *id;
-	Jsonb *image;  // NULL: known not to exist
+	Jsonb *image;   // the row, when count > 0
+	int64 count;    // rows with this id (more than one only in a table without key)
+	bool known;     // false: the state of this id is unknown
 	ReplayRow *next;
 };
-
-namespace {
 
 struct Bucket {
 	uint64 hash;  // key
@@ -50,26 +52,25 @@ Find(Replayer *r, const char *id, bool create)
 		return NULL;
 	ReplayRow *row = (ReplayRow *) MemoryContextAllocZero(r->cxt, sizeof(ReplayRow));
 	row->id = MemoryContextStrdup(r->cxt, id);
+	row->known = true;
 	row->next = b->rows;
 	b->rows = row;
 	return row;
 }
 
 void
-SetImage(Replayer *r, const char *id, Jsonb *image)
+SetImage(Replayer *r, ReplayRow *row, Jsonb *image)
 {
-	ReplayRow *row = Find(r, id, true);
-	if (row->image != NULL)
+	if (row->image != NULL && row->image != image)
 		pfree(row->image);
 	row->image = NULL;
 	if (image != NULL) {
-		MemoryContext old = MemoryContextSwitchTo(r->cxt);
-		row->image = (Jsonb *) palloc(VARSIZE(image));
+		row->image = (Jsonb *) MemoryContextAlloc(r->cxt, VARSIZE(image));
 		memcpy(row->image, image, VARSIZE(image));
-		MemoryContextSwitchTo(old);
 	}
 }
 
+// The table's state is entirely known again (or entirely unknown): drop every row.
 void
 Clear(Replayer *r)
 {
@@ -87,25 +88,20 @@ Clear(Replayer *r)
 		b->rows = NULL;
 		hash_search(r->buckets, &b->hash, HASH_REMOVE, NULL);
 	}
-}
-
-JsonbValue *
-Member(Jsonb *obj, const char *key)
-{
-	return obj != NULL ? JsonbMember(&obj->root, key) : NULL;
+	r->inconsistent = NULL;
 }
 
 bool
 BoolMember(Jsonb *obj, const char *key)
 {
-	JsonbValue *v = Member(obj, key);
+	JsonbValue *v = obj != NULL ? JsonbMember(&obj->root, key) : NULL;
 	return v != NULL && v->type == jbvBool && v->val.boolean;
 }
 
 Jsonb *
 ObjectMember(Jsonb *obj, const char *key)
 {
-	JsonbValue *v = Member(obj, key);
+	JsonbValue *v = obj != NULL ? JsonbMember(&obj->root, key) : NULL;
 	if (v == NULL || v->type != jbvBinary)
 		return NULL;
 	return JsonbValueToJsonb(v);
@@ -121,7 +117,7 @@ IdOf(Replayer *r, Jsonb *image)
 	(void) pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
 	ListCell *lc;
 	foreach (lc, r->key_names) {
-		JsonbValue *v = Member(image, (const char *) lfirst(lc));
+		JsonbValue *v = JsonbMember(&image->root, (const char *) lfirst(lc));
 		JsonbValue null_value;
 		null_value.type = jbvNull;
 		(void) pushJsonbValue(&state, WJB_ELEM, v != NULL ? v : &null_value);
@@ -137,7 +133,7 @@ TouchesKey(Replayer *r, Jsonb *new_data)
 		return true;
 	ListCell *lc;
 	foreach (lc, r->key_names)
-		if (Member(new_data, (const char *) lfirst(lc)) != NULL)
+		if (JsonbMember(&new_data->root, (const char *) lfirst(lc)) != NULL)
 			return true;
 	return false;
 }
@@ -154,6 +150,37 @@ DeleteKey(Jsonb *image, const char *key)
 	return DatumGetJsonbP(DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(image), CStringGetTextDatum(key)));
 }
 
+// Renames top-level keys by a {"old": "new"} map.
+Jsonb *
+RenameKeys(Jsonb *image, Jsonb *renames)
+{
+	JsonbParseState *state = NULL;
+	JsonbIterator *it = JsonbIteratorInit(&image->root);
+	JsonbValue v;
+	JsonbIteratorToken tok;
+	int depth = 0;
+	bool changed = false;
+	JsonbValue *result = NULL;
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE) {
+		if (tok == WJB_BEGIN_OBJECT || tok == WJB_BEGIN_ARRAY)
+			depth++;
+		else if (tok == WJB_END_OBJECT || tok == WJB_END_ARRAY)
+			depth--;
+		if (tok == WJB_KEY && depth == 1) {
+			char *to = JsonbStringMember(&renames->root, pnstrdup(v.val.string.val, v.val.string.len));
+			if (to != NULL) {
+				v.val.string.val = to;
+				v.val.string.len = (int) strlen(to);
+				changed = true;
+			}
+		}
+		result = pushJsonbValue(&state, tok, tok < WJB_BEGIN_ARRAY ? &v : NULL);
+	}
+	if (!changed || result == NULL)
+		return image;
+	return JsonbValueToJsonb(result);
+}
+
 // Applies an ALTER TABLE event's description to every known row and to the key names.
 void
 ApplySchemaChange(Replayer *r, Jsonb *details)
@@ -164,14 +191,14 @@ ApplySchemaChange(Replayer *r, Jsonb *details)
 	}
 	Jsonb *renamed = ObjectMember(details, "columns_renamed");
 	Jsonb *added = ObjectMember(details, "columns_added");
-	JsonbValue *dropped = Member(details, "columns_dropped");
+	JsonbValue *dropped = details != NULL ? JsonbMember(&details->root, "columns_dropped") : NULL;
 
 	if (renamed != NULL) {
 		ListCell *lc;
 		foreach (lc, r->key_names) {
-			JsonbValue *to = Member(renamed, (const char *) lfirst(lc));
-			if (to != NULL && to->type == jbvString)
-				lfirst(lc) = MemoryContextStrdup(r->cxt, pnstrdup(to->val.string.val, to->val.string.len));
+			char *to = JsonbStringMember(&renamed->root, (const char *) lfirst(lc));
+			if (to != NULL)
+				lfirst(lc) = MemoryContextStrdup(r->cxt, to);
 		}
 	}
 	HASH_SEQ_STATUS status;
@@ -193,27 +220,30 @@ ApplySchemaChange(Replayer *r, Jsonb *details)
 			}
 			if (added != NULL)
 				image = Concat(image, added);
-			if (image != row->image) {
-				MemoryContext old = MemoryContextSwitchTo(r->cxt);
-				Jsonb *copy = (Jsonb *) palloc(VARSIZE(image));
-				memcpy(copy, image, VARSIZE(image));
-				MemoryContextSwitchTo(old);
-				pfree(row->image);
-				row->image = copy;
-			}
+			if (image != row->image)
+				SetImage(r, row, image);
 		}
 }
 
-[[noreturn]] void
+// Records the first inconsistency; it is reported when a state that depends on it is asked
+// for, unless a full re-baseline comes first.
+void
 Inconsistent(Replayer *r, const ReplayEvent *e, const char *what)
+{
+	if (r->inconsistent == NULL)
+		r->inconsistent = MemoryContextStrdup(
+			r->cxt, psprintf("%s of row %s (transaction %lld) %s.", e->action, e->resource_id,
+							 (long long) e->commit_seq, what));
+}
+
+void
+ReportInconsistent(Replayer *r)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("the audit history of %s is inconsistent", r->table),
-			 errdetail("%s %s of row %s (transaction %lld) %s.", e->action, "event", e->resource_id,
-					   (long long) e->commit_seq, what),
+			 errdetail("%s", r->inconsistent),
 			 errhint("Run audit_chain.verify(); changes may have been made while capture was bypassed.")));
-	pg_unreachable();
 }
 
 [[noreturn]] void
@@ -223,14 +253,21 @@ Incomplete(Replayer *r, const char *id, const char *when)
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 id != NULL ? errmsg("the state of row %s of %s is not known from its audit history", id, r->table)
 						: errmsg("the state of %s is not known from its audit history", r->table),
-			 when != NULL ? errdetail("The table was tracked without a baseline, so rows it held before %s are "
-									  "only known once they are changed (asked for %s).",
-									  timestamptz_to_str(r->tracked_since), when)
-						  : errdetail("The table was tracked without a baseline at %s, and this row was changed "
-									  "before it was ever recorded whole.",
-									  timestamptz_to_str(r->tracked_since)),
+			 errdetail("The table was tracked without a baseline at %s, so rows it held then are only known once "
+					   "they are recorded whole (asked for %s).",
+					   timestamptz_to_str(r->tracked_since), when),
 			 errhint("Track tables with audit_chain.track(table, baseline => true) to make time travel complete.")));
 	pg_unreachable();
+}
+
+void
+NotTracked(Replayer *r, const char *when)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("%s was not tracked at %s", r->table, when),
+			 errdetail("It was untracked, or its capture trigger was disabled or dropped, and no change of that "
+					   "time was recorded.")));
 }
 
 }  // namespace
@@ -238,14 +275,16 @@ Incomplete(Replayer *r, const char *id, const char *when)
 const char *
 NewResourceId(const ReplayEvent *e)
 {
-	JsonbValue *v = Member(e->details, "new_resource_id");
-	return v != NULL && v->type == jbvString ? pnstrdup(v->val.string.val, v->val.string.len) : NULL;
+	return e->details != NULL ? JsonbStringMember(&e->details->root, "new_resource_id") : NULL;
 }
 
 void
 ReplaySetRow(Replayer *r, const char *id, Jsonb *image)
 {
-	SetImage(r, id, image);
+	ReplayRow *row = Find(r, id, true);
+	SetImage(r, row, image);
+	row->count = image != NULL ? 1 : 0;
+	row->known = true;
 }
 
 void
@@ -266,8 +305,9 @@ ReplayInit(Replayer *r, List *key_names, bool keyless, const char *table)
 	r->keyless = keyless;
 	r->tracked = false;
 	r->complete = false;
-	r->tracked_since = 0;
 	r->lenient = false;
+	r->inconsistent = NULL;
+	r->tracked_since = 0;
 	r->table = table;
 }
 
@@ -300,38 +340,68 @@ ReplayApply(Replayer *r, const ReplayEvent *e, const char **row_id_after)
 		return;  // other table-wide events (application events, auditing of DDL) change no row
 	} else if (strcmp(a, "BASELINE") == 0 || strcmp(a, "INSERT") == 0) {
 		if (e->new_data == NULL)
-			Inconsistent(r, e, "has no row image");
-		SetImage(r, e->resource_id, e->new_data);
+			return Inconsistent(r, e, "has no row image");
+		ReplayRow *row = Find(r, e->resource_id, true);
+		if (row->count > 0 && !r->keyless)
+			Inconsistent(r, e, "inserts a row that already exists");
+		SetImage(r, row, e->new_data);
+		row->count = r->keyless ? row->count + 1 : 1;
+		row->known = true;
 		*row_id_after = e->resource_id;
 	} else if (strcmp(a, "DELETE") == 0) {
 		ReplayRow *row = Find(r, e->resource_id, false);
-		if ((row == NULL || row->image == NULL) && r->complete && !r->lenient)
+		if (row == NULL) {
+			// A row nobody recorded whole: it existed before tracking (without baseline).
+			if (r->complete)
+				Inconsistent(r, e, "deletes a row that did not exist");
+			row = Find(r, e->resource_id, true);
+		} else if (row->known && row->count == 0) {
 			Inconsistent(r, e, "deletes a row that did not exist");
-		SetImage(r, e->resource_id, NULL);  // known not to exist from now on
+		} else if (row->count > 0) {
+			row->count--;
+		}
+		if (row->count == 0)
+			SetImage(r, row, NULL);
+		row->known = true;
 		*row_id_after = e->resource_id;
 	} else if (strcmp(a, "UPDATE") == 0) {
 		ReplayRow *row = Find(r, e->resource_id, false);
-		if (row == NULL || row->image == NULL) {
-			if (r->lenient) {
-				// The image stays unknown; the row is still followed to its new key.
-				const char *recorded = NewResourceId(e);
-				*row_id_after = recorded != NULL ? recorded : e->resource_id;
-				return;
-			}
-			if (r->complete || row != NULL)
+		const char *recorded = NewResourceId(e);
+		if (row == NULL || row->count == 0 || !row->known) {
+			// Changes of a row whose whole image was never recorded (tracked without baseline),
+			// or of a row that does not exist (an inconsistency).
+			if (row != NULL && row->known && row->count == 0)
 				Inconsistent(r, e, "updates a row that did not exist");
-			Incomplete(r, e->resource_id, NULL);
+			else if (row == NULL && r->complete)
+				Inconsistent(r, e, "updates a row that did not exist");
+			const char *id = recorded != NULL ? recorded : e->resource_id;
+			ReplayRow *target = Find(r, id, true);
+			target->known = false;
+			target->count = 0;
+			*row_id_after = id;
+			return;
 		}
 		Jsonb *image = e->new_data != NULL ? Concat(row->image, e->new_data) : row->image;
 		const char *id = e->resource_id;
-		const char *recorded = NewResourceId(e);
 		if (recorded != NULL)
 			id = recorded;
 		else if (e->new_data != NULL && TouchesKey(r, e->new_data))
 			id = IdOf(r, image);
-		if (strcmp(id, e->resource_id) != 0)
-			SetImage(r, e->resource_id, NULL);
-		SetImage(r, id, image);
+		if (strcmp(id, e->resource_id) == 0) {
+			SetImage(r, row, image);
+		} else {
+			Jsonb *copy = (Jsonb *) palloc(VARSIZE(image));
+			memcpy(copy, image, VARSIZE(image));
+			row->count--;
+			if (row->count == 0)
+				SetImage(r, row, NULL);
+			ReplayRow *target = Find(r, id, true);
+			if (target->count > 0 && !r->keyless)
+				Inconsistent(r, e, "moves a row onto an existing key");
+			SetImage(r, target, copy);
+			target->count = r->keyless ? target->count + 1 : 1;
+			target->known = true;
+		}
 		*row_id_after = id;
 	}
 }
@@ -340,20 +410,23 @@ Jsonb *
 ReplayPeek(Replayer *r, const char *id)
 {
 	ReplayRow *row = Find(r, id, false);
-	return row != NULL ? row->image : NULL;
+	return row != NULL && row->count > 0 ? row->image : NULL;
 }
 
 Jsonb *
 ReplayRowAt(Replayer *r, const char *id, const char *when)
 {
-	if (!r->tracked)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s was not tracked at %s", r->table, when)));
+	if (r->inconsistent != NULL && !r->lenient)
+		ReportInconsistent(r);
+	if (!r->tracked) {
+		if (r->lenient)
+			return NULL;
+		NotTracked(r, when);
+	}
 	ReplayRow *row = Find(r, id, false);
-	if (row != NULL)
-		return row->image;
-	if (!r->complete && !r->lenient)
+	if (row != NULL && row->known)
+		return row->count > 0 ? row->image : NULL;
+	if ((row != NULL || !r->complete) && !r->lenient)
 		Incomplete(r, id, when);
 	return NULL;
 }
@@ -361,48 +434,21 @@ ReplayRowAt(Replayer *r, const char *id, const char *when)
 void
 ReplayForEachRow(Replayer *r, void (*fn)(Jsonb *image, void *arg), void *arg, const char *when)
 {
+	if (r->inconsistent != NULL)
+		ReportInconsistent(r);
 	if (!r->tracked)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s was not tracked at %s", r->table, when)));
+		NotTracked(r, when);
 	if (!r->complete)
 		Incomplete(r, NULL, when);
 	HASH_SEQ_STATUS status;
 	hash_seq_init(&status, r->buckets);
 	for (Bucket *b; (b = (Bucket *) hash_seq_search(&status)) != NULL;)
-		for (ReplayRow *row = b->rows; row != NULL; row = row->next)
-			if (row->image != NULL)
+		for (ReplayRow *row = b->rows; row != NULL; row = row->next) {
+			if (!row->known)
+				Incomplete(r, row->id, when);
+			for (int64 i = 0; i < row->count; i++)
 				fn(row->image, arg);
-}
-
-Jsonb *
-RenameKeys(Jsonb *image, Jsonb *renames)
-{
-	JsonbParseState *state = NULL;
-	JsonbIterator *it = JsonbIteratorInit(&image->root);
-	JsonbValue v;
-	JsonbIteratorToken tok;
-	int depth = 0;
-	bool changed = false;
-	JsonbValue *result = NULL;
-	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE) {
-		if (tok == WJB_BEGIN_OBJECT || tok == WJB_BEGIN_ARRAY)
-			depth++;
-		else if (tok == WJB_END_OBJECT || tok == WJB_END_ARRAY)
-			depth--;
-		if (tok == WJB_KEY && depth == 1) {
-			char *key = pnstrdup(v.val.string.val, v.val.string.len);
-			JsonbValue *to = Member(renames, key);
-			if (to != NULL && to->type == jbvString) {
-				v = *to;
-				changed = true;
-			}
 		}
-		result = pushJsonbValue(&state, tok, tok < WJB_BEGIN_ARRAY ? &v : NULL);
-	}
-	if (!changed || result == NULL)
-		return image;
-	return JsonbValueToJsonb(result);
 }
 
 }  // namespace audit_chain::pg

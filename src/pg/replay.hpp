@@ -1,9 +1,11 @@
 // src/pg/replay.hpp: reconstructing rows from their events.
 //
-// Events are applied in commit order (commit_seq, seq). The replayer knows, per row id, the
-// whole row image or that the row does not exist, and whether it knows every row of the
-// table (after a baseline or a TRUNCATE in the current tracking period) or only those it
-// has seen. Reconstruction never guesses: what it cannot know is an error.
+// Events are applied in commit order (commit_seq, seq). For each row id the replayer knows
+// the whole row image (with a count, since a table without key may hold equal rows), that
+// the row does not exist, or that its state is unknown; and whether it knows every row of
+// the table (after a baseline or a TRUNCATE in the current tracking period). Reconstruction
+// never guesses: asking for what it does not know is an error (55000), and so is asking
+// across an inconsistency in the history (XX001) until a full re-baseline.
 #pragma once
 
 extern "C" {
@@ -27,16 +29,15 @@ struct ReplayEvent {
 	Jsonb *details;
 };
 
-struct ReplayRow;
-
 struct Replayer {
 	MemoryContext cxt;
-	HTAB *buckets;        // hash of id -> chain of ReplayRow
+	HTAB *buckets;        // hash of id -> chain of rows
 	List *key_names;      // key column names at the current point of the replay (NIL: keyless)
 	bool keyless;
-	bool tracked;         // inside a tracking period
+	bool tracked;         // inside a tracking period, with capture on
 	bool complete;        // every row of the table is known (not only those seen)
-	bool lenient;         // history(): an unknown row image is not an error
+	bool lenient;         // history(): unknown states are not errors
+	char *inconsistent;   // the first inconsistency met since the last full re-baseline, or NULL
 	TimestampTz tracked_since;
 	const char *table;    // for messages
 };
@@ -48,22 +49,21 @@ void ReplayInit(Replayer *r, List *key_names, bool keyless, const char *table);
 // (differs from e->resource_id when its key changed), else NULL.
 void ReplayApply(Replayer *r, const ReplayEvent *e, const char **row_id_after);
 
-// The image of row id (NULL if the row does not exist); errors if it cannot be known.
+// The image of row id (NULL if the row does not exist); errors if it cannot be known
+// (unless lenient: then NULL too).
 Jsonb *ReplayRowAt(Replayer *r, const char *id, const char *when);
 
-// The image of id if present in the replay (no error when unknown).
+// The image of id if the replay holds one (no error when unknown).
 Jsonb *ReplayPeek(Replayer *r, const char *id);
-
-// Calls fn for every existing row; errors if the set of rows cannot be known.
-void ReplayForEachRow(Replayer *r, void (*fn)(Jsonb *image, void *arg), void *arg, const char *when);
 
 // Sets the image of a row (used when a row arrives under a new key).
 void ReplaySetRow(Replayer *r, const char *id, Jsonb *image);
 
+// Calls fn for every existing row (as many times as equal rows exist); errors if the set of
+// rows cannot be known.
+void ReplayForEachRow(Replayer *r, void (*fn)(Jsonb *image, void *arg), void *arg, const char *when);
+
 // The key a key-changing UPDATE moved its row to (details.new_resource_id), or NULL.
 const char *NewResourceId(const ReplayEvent *e);
-
-// Renames keys of an image by a {"old": "new"} map (used to express rows in today's names).
-Jsonb *RenameKeys(Jsonb *image, Jsonb *renames);
 
 }  // namespace audit_chain::pg

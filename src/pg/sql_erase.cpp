@@ -25,6 +25,7 @@ extern "C" {
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -38,6 +39,14 @@ using namespace audit_chain::pg;
 namespace {
 
 constexpr char kErased[] = "[ERASED]";
+
+int64 *
+MakeInt64(int64 v)
+{
+	int64 *p = (int64 *) palloc(sizeof(int64));
+	*p = v;
+	return p;
+}
 
 void
 CheckAdmin(void)
@@ -68,6 +77,75 @@ UnitContains(const core::ValueUnit &u, const char *value, size_t len)
 		return false;  // already erased
 	return (u.old_value != NULL && TokensContain(u.old_value, u.old_tokens, value, len)) ||
 		   (u.new_value != NULL && TokensContain(u.new_value, u.new_tokens, value, len));
+}
+
+// A composite key ("[1, \"a\"]") holding the value as one of its elements.
+bool
+KeyArrayContains(const core::ValueUnit &u, const char *quoted)
+{
+	if (u.commitment != NULL || u.new_value == NULL || u.new_tokens != 1 || quoted == NULL)
+		return false;
+	std::string_view id = u.new_value[0].text.str();
+	return !id.empty() && id.front() == '[' && id.find(quoted) != std::string_view::npos;
+}
+
+struct RowKeySpans {
+	Datum ids;               // text[]
+	Datum until_commit_seq;  // int8[]
+	Datum until_seq;         // int8[]
+};
+
+// The keys a row had: this one, and (recursively) the keys UPDATEs moved it from, each with
+// the position up to which its events are this row's.
+RowKeySpans
+RowKeys(const TableHistory &h, const char *id)
+{
+	List *ids = list_make1(pstrdup(id));
+	List *ucs = list_make1(MakeInt64(PG_INT64_MAX));
+	List *us = list_make1(MakeInt64(PG_INT64_MAX));
+	for (int i = 0; i < list_length(ids) && i < 10000; i++) {
+		Oid types[9];
+		Datum args[9];
+		TableEventsFilterParams(h, types, args);
+		types[6] = TEXTOID;
+		types[7] = types[8] = INT8OID;
+		args[6] = CStringGetTextDatum((const char *) list_nth(ids, i));
+		args[7] = Int64GetDatum(*(int64 *) list_nth(ucs, i));
+		args[8] = Int64GetDatum(*(int64 *) list_nth(us, i));
+		char *sql = psprintf("SELECT e.resource_id, e.commit_seq, e.seq FROM audit_chain.events e"
+							 "  JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
+							 " WHERE %s AND e.action OPERATOR(pg_catalog.=) 'UPDATE'"
+							 "   AND e.details OPERATOR(pg_catalog.?) 'new_resource_id'"
+							 "   AND e.details OPERATOR(pg_catalog.->>) 'new_resource_id' OPERATOR(pg_catalog.=) $7"
+							 "   AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) ($8, $9)",
+							 TableEventsFilter());
+		if (SPI_execute_with_args(sql, 9, types, args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the keys of row %s", id);
+		for (uint64 k = 0; k < SPI_processed; k++) {
+			bool isnull;
+			HeapTuple t = SPI_tuptable->vals[k];
+			char *from = SPI_getvalue(t, SPI_tuptable->tupdesc, 1);
+			if (from == NULL)
+				continue;
+			ids = lappend(ids, from);
+			ucs = lappend(ucs, MakeInt64(DatumGetInt64(SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &isnull))));
+			us = lappend(us, MakeInt64(DatumGetInt64(SPI_getbinval(t, SPI_tuptable->tupdesc, 3, &isnull))));
+		}
+	}
+	int n = list_length(ids);
+	Datum *id_datums = (Datum *) palloc(sizeof(Datum) * n);
+	Datum *ucs_datums = (Datum *) palloc(sizeof(Datum) * n);
+	Datum *us_datums = (Datum *) palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++) {
+		id_datums[i] = CStringGetTextDatum((const char *) list_nth(ids, i));
+		ucs_datums[i] = Int64GetDatum(*(int64 *) list_nth(ucs, i));
+		us_datums[i] = Int64GetDatum(*(int64 *) list_nth(us, i));
+	}
+	RowKeySpans spans;
+	spans.ids = PointerGetDatum(construct_array(id_datums, n, TEXTOID, -1, false, TYPALIGN_INT));
+	spans.until_commit_seq = PointerGetDatum(construct_array(ucs_datums, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	spans.until_seq = PointerGetDatum(construct_array(us_datums, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	return spans;
 }
 
 // The map with the members named in `erased` replaced by the marker.
@@ -119,7 +197,8 @@ AppendHexMember(StringInfo buf, bool *first, uint32 index, const uint8 *bytes, s
 // Erases the chosen units of one stored event. `all` erases every unit; otherwise the units
 // holding `value`. Returns the number of units erased (0: the event is left alone).
 int
-EraseEvent(int32 chain_id, int64 seq, bool all, const char *value, size_t value_len, const CatalogOids *oids)
+EraseEvent(int32 chain_id, int64 seq, bool all, const char *value, size_t value_len, const char *quoted,
+		   const CatalogOids *oids)
 {
 	Oid types[2] = {INT4OID, INT8OID};
 	Datum args[2] = {Int32GetDatum(chain_id), Int64GetDatum(seq)};
@@ -157,7 +236,9 @@ EraseEvent(int32 chain_id, int64 seq, bool all, const char *value, size_t value_
 	bool *erase = (bool *) palloc0(sizeof(bool) * (n + 1));
 	int erased_now = 0;
 	for (uint32 i = 0; i < n; i++) {
-		erase[i] = units[i]->commitment == NULL && (all || UnitContains(*units[i], value, value_len));
+		bool match = all || UnitContains(*units[i], value, value_len) ||
+					 (units[i] == view.resource_id && KeyArrayContains(*units[i], quoted));
+		erase[i] = units[i]->commitment == NULL && match;
 		erased_now += erase[i];
 	}
 	if (erased_now == 0)
@@ -253,7 +334,7 @@ struct EraseCounts {
 
 // Erases in every event listed by `sql` (returning chain_id, seq) with its arguments.
 EraseCounts
-EraseMatching(const char *sql, int nargs, Oid *types, Datum *args, bool all, const char *value,
+EraseMatching(const char *sql, int nargs, Oid *types, Datum *args, bool all, const char *value, const char *quoted,
 			  const CatalogOids *oids)
 {
 	EraseCounts counts = {0, 0};
@@ -273,7 +354,7 @@ EraseMatching(const char *sql, int nargs, Oid *types, Datum *args, bool all, con
 	for (uint64 i = 0; i < n; i++) {
 		CHECK_FOR_INTERRUPTS();
 		MemoryContext old = MemoryContextSwitchTo(per_event);
-		int units = EraseEvent(chains[i], seqs[i], all, value, len, oids);
+		int units = EraseEvent(chains[i], seqs[i], all, value, len, quoted, oids);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(per_event);
 		if (units > 0) {
@@ -318,17 +399,29 @@ audit_chain_erase(PG_FUNCTION_ARGS)
 	TableHistory h = LoadTable(relid);
 	char *resource_type = MemoryContextStrdup(caller, h.name);  // outlives SPI_finish()
 	char *id = KeyToId(h, key);
-	Oid types[2] = {TEXTARRAYOID, TEXTOID};
-	Datum args[2] = {h.names, CStringGetTextDatum(id)};
-	EraseCounts counts = EraseMatching(
-		"SELECT e.chain_id, e.seq FROM audit_chain.events e"
-		"  JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
-		" WHERE r.resource_type OPERATOR(pg_catalog.=) ANY ($1)"
-		"   AND (e.resource_id OPERATOR(pg_catalog.=) $2"
-		"        OR (e.details OPERATOR(pg_catalog.?) 'new_resource_id'"
-		"            AND e.details OPERATOR(pg_catalog.->>) 'new_resource_id' OPERATOR(pg_catalog.=) $2))"
-		" ORDER BY e.chain_id, e.seq",
-		2, types, args, true, NULL, oids);
+	// The row's events: under this key, and under each key it had before an UPDATE moved it
+	// here (up to that move: later events under a former key are another row's).
+	Oid types[9];
+	Datum args[9];
+	TableEventsFilterParams(h, types, args);
+	RowKeySpans spans = RowKeys(h, id);
+	types[6] = TEXTARRAYOID;
+	types[7] = types[8] = INT8ARRAYOID;
+	args[6] = spans.ids;
+	args[7] = spans.until_commit_seq;
+	args[8] = spans.until_seq;
+	char *sql = psprintf("SELECT e.chain_id, e.seq FROM audit_chain.events e"
+						 "  JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
+						 " WHERE %s AND EXISTS ("
+						 "   SELECT FROM ROWS FROM (pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9))"
+						 "     AS k(id, ucs, us)"
+						 "    WHERE (e.resource_id OPERATOR(pg_catalog.=) k.id"
+						 "           OR (e.details OPERATOR(pg_catalog.?) 'new_resource_id'"
+						 "               AND e.details OPERATOR(pg_catalog.->>) 'new_resource_id' OPERATOR(pg_catalog.=) k.id))"
+						 "      AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) (k.ucs, k.us))"
+						 " ORDER BY e.chain_id, e.seq",
+						 TableEventsFilter());
+	EraseCounts counts = EraseMatching(sql, 9, types, args, true, NULL, NULL, oids);
 	SPI_finish();
 	RecordErasure(oids, resource_type, "key", counts);
 	PG_RETURN_INT64(counts.events);
@@ -355,31 +448,41 @@ audit_chain_erase_value(PG_FUNCTION_ARGS)
 	StringInfoData quoted;
 	initStringInfo(&quoted);
 	escape_json(&quoted, value);
-	Oid types[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID};
-	Datum args[4] = {CStringGetTextDatum(value), CStringGetTextDatum(quoted.data), CStringGetTextDatum(value), 0};
+	Oid types[9];
+	Datum args[9];
 	const char *resource_type = "audit_chain";
 	const char *scope = "";
-	int nargs = 3;
 	if (!PG_ARGISNULL(1)) {
 		TableHistory h = LoadTable(PG_GETARG_OID(1));
-		args[3] = h.names;
+		TableEventsFilterParams(h, types, args);
 		resource_type = MemoryContextStrdup(caller, h.name);  // outlives SPI_finish()
-		nargs = 4;
-		scope = " AND e.resource_ref IN (SELECT r.resource_ref FROM audit_chain.resources r"
-				" WHERE r.resource_type OPERATOR(pg_catalog.=) ANY ($4))";
+		scope = psprintf(" AND %s", TableEventsFilter());
+	} else {
+		// $1..$6 unused: keep the numbering of the table filter.
+		for (int i = 0; i < 6; i++) {
+			types[i] = TEXTOID;
+			args[i] = CStringGetTextDatum("");
+		}
 	}
+	types[6] = types[7] = types[8] = TEXTOID;
+	args[6] = CStringGetTextDatum(value);
+	args[7] = CStringGetTextDatum(quoted.data);
+	args[8] = CStringGetTextDatum(value);
+	int nargs = 9;
 	char *sql = psprintf(
 		"SELECT e.chain_id, e.seq FROM audit_chain.events e"
-		" WHERE (e.resource_id OPERATOR(pg_catalog.=) $1"
-		"    OR pg_catalog.strpos(e.old_data::pg_catalog.text, $2) OPERATOR(pg_catalog.>) 0"
-		"    OR pg_catalog.strpos(e.new_data::pg_catalog.text, $2) OPERATOR(pg_catalog.>) 0"
-		"    OR pg_catalog.strpos(e.details::pg_catalog.text, $2) OPERATOR(pg_catalog.>) 0"
-		"    OR pg_catalog.strpos(e.old_data::pg_catalog.text, $3) OPERATOR(pg_catalog.>) 0"
-		"    OR pg_catalog.strpos(e.new_data::pg_catalog.text, $3) OPERATOR(pg_catalog.>) 0"
-		"    OR pg_catalog.strpos(e.details::pg_catalog.text, $3) OPERATOR(pg_catalog.>) 0)%s"
+		" JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
+		" WHERE (e.resource_id OPERATOR(pg_catalog.=) $7"
+		"    OR pg_catalog.strpos(e.resource_id, $8) OPERATOR(pg_catalog.>) 0"
+		"    OR pg_catalog.strpos(e.old_data::pg_catalog.text, $8) OPERATOR(pg_catalog.>) 0"
+		"    OR pg_catalog.strpos(e.new_data::pg_catalog.text, $8) OPERATOR(pg_catalog.>) 0"
+		"    OR pg_catalog.strpos(e.details::pg_catalog.text, $8) OPERATOR(pg_catalog.>) 0"
+		"    OR pg_catalog.strpos(e.old_data::pg_catalog.text, $9) OPERATOR(pg_catalog.>) 0"
+		"    OR pg_catalog.strpos(e.new_data::pg_catalog.text, $9) OPERATOR(pg_catalog.>) 0"
+		"    OR pg_catalog.strpos(e.details::pg_catalog.text, $9) OPERATOR(pg_catalog.>) 0)%s"
 		" ORDER BY e.chain_id, e.seq",
 		scope);
-	EraseCounts counts = EraseMatching(sql, nargs, types, args, false, value, oids);
+	EraseCounts counts = EraseMatching(sql, nargs, types, args, false, value, quoted.data, oids);
 	SPI_finish();
 	RecordErasure(oids, resource_type, "value", counts);
 	PG_RETURN_INT64(counts.events);

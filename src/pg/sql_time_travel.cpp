@@ -3,7 +3,7 @@
 // "As of T" is the state committed at T: events apply in commit order up to the last
 // transaction whose committed_at is at or before T. Replay starts at the last TRACK event
 // of the table at or before T (its tracking period), follows renames of the table and its
-// columns, and follows a row across changes of its key.
+// columns, and finds a row under a former key when an UPDATE moved it to the asked one.
 #include "pg/catalog.hpp"
 #include "pg/jsonb_util.hpp"
 #include "pg/relation_info.hpp"
@@ -35,6 +35,7 @@ using namespace audit_chain::pg;
 namespace {
 
 constexpr int kFetchBatch = 1000;
+constexpr int kMaxRenames = 1000;
 
 // Columns of the event queries below.
 enum EventColumn {
@@ -63,6 +64,9 @@ struct Position {
 	int64 commit_seq;
 	int64 seq;
 };
+
+constexpr Position kStart = {0, 0};
+constexpr Position kEnd = {PG_INT64_MAX, PG_INT64_MAX};
 
 TimestampTz
 GetTimestamp(HeapTuple t, TupleDesc d, int col)
@@ -108,9 +112,98 @@ ToReplayEvent(HeapTuple t, TupleDesc d, ReplayEvent *e)
 	e->details = GetJsonb(t, d, kQDetails);
 }
 
+Datum
+Int8Array(const List *values)
+{
+	int n = list_length(values);
+	Datum *elems = (Datum *) palloc(sizeof(Datum) * (n + 1));
+	for (int i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(*(const int64 *) list_nth(values, i));
+	return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+int64 *
+BoxInt64(int64 v)
+{
+	int64 *p = (int64 *) palloc(sizeof(int64));
+	*p = v;
+	return p;
+}
+
+// The latest event, before `until`, that bounds the period in which `name` was this table's
+// name: it was renamed into `name` (then it had an earlier name), or another table under that
+// name was dropped or renamed away (then the name was someone else's before).
+bool
+NameBoundary(const char *name, Position until, Position *at, char **renamed_from, bool *renamed_into)
+{
+	Oid types[3] = {TEXTOID, INT8OID, INT8OID};
+	Datum values[3] = {CStringGetTextDatum(name), Int64GetDatum(until.commit_seq), Int64GetDatum(until.seq)};
+	int rc = SPI_execute_with_args(
+		"SELECT * FROM ("
+		"  SELECT true AS into, e.commit_seq, e.seq, e.details OPERATOR(pg_catalog.->>) 'renamed_from'"
+		"    FROM audit_chain.events e"
+		"    JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
+		"   WHERE r.resource_type OPERATOR(pg_catalog.=) $1 AND e.resource_id IS NULL"
+		"     AND e.action OPERATOR(pg_catalog.=) 'ALTER TABLE' AND e.details OPERATOR(pg_catalog.?) 'renamed_from'"
+		"     AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) ($2, $3)"
+		"  UNION ALL"
+		"  SELECT false, e.commit_seq, e.seq, NULL FROM audit_chain.events e"
+		"    JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
+		"   WHERE r.resource_type OPERATOR(pg_catalog.=) $1 AND e.resource_id IS NULL"
+		"     AND e.action OPERATOR(pg_catalog.=) 'DROP TABLE'"
+		"     AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) ($2, $3)"
+		"  UNION ALL"
+		"  SELECT false, e.commit_seq, e.seq, NULL FROM audit_chain.events e"
+		"   WHERE e.action OPERATOR(pg_catalog.=) 'ALTER TABLE' AND e.details OPERATOR(pg_catalog.?) 'renamed_from'"
+		"     AND e.details OPERATOR(pg_catalog.->>) 'renamed_from' OPERATOR(pg_catalog.=) $1"
+		"     AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) ($2, $3)"
+		") b ORDER BY 2 DESC, 3 DESC LIMIT 1",
+		3, types, values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the names of %s", name);
+	if (SPI_processed == 0)
+		return false;
+	HeapTuple t = SPI_tuptable->vals[0];
+	TupleDesc d = SPI_tuptable->tupdesc;
+	bool isnull;
+	*renamed_into = DatumGetBool(SPI_getbinval(t, d, 1, &isnull));
+	at->commit_seq = GetInt64(t, d, 2);
+	at->seq = GetInt64(t, d, 3);
+	*renamed_from = GetText(t, d, 4);
+	return true;
+}
+
+// The parameters $1..$6 of TableEventsFilter for this table.
+void
+FilterParams(const TableHistory &h, Oid *types, Datum *values)
+{
+	const Oid t[6] = {TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID, BOOLARRAYOID, INT8ARRAYOID, INT8ARRAYOID};
+	const Datum v[6] = {h.names, h.from_commit_seq, h.from_seq, h.from_inclusive, h.until_commit_seq, h.until_seq};
+	memcpy(types, t, sizeof(t));
+	memcpy(values, v, sizeof(v));
+}
+
 }  // namespace
 
 namespace audit_chain::pg {
+
+const char *
+TableEventsFilter(void)
+{
+	return "r.resource_type OPERATOR(pg_catalog.=) ANY ($1) AND EXISTS ("
+		   "SELECT FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+		   " pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) AS n(name, fcs, fs, finc, ucs, us)"
+		   " WHERE n.name OPERATOR(pg_catalog.=) r.resource_type"
+		   "   AND ((e.commit_seq, e.seq) OPERATOR(pg_catalog.>) (n.fcs, n.fs)"
+		   "        OR (n.finc AND e.commit_seq OPERATOR(pg_catalog.=) n.fcs AND e.seq OPERATOR(pg_catalog.=) n.fs))"
+		   "   AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) (n.ucs, n.us))";
+}
+
+void
+TableEventsFilterParams(const TableHistory &h, Oid *types, Datum *values)
+{
+	FilterParams(h, types, values);
+}
 
 // Everything about the table that replay needs; SPI must be connected.
 TableHistory
@@ -132,192 +225,42 @@ LoadTable(Oid relid)
 	h.keyless = info->nkeys == 0;
 	table_close(rel, AccessShareLock);
 
-	// The names its events were recorded under: today's, and those it was renamed from.
-	Oid types[1] = {TEXTOID};
-	Datum values[1] = {CStringGetTextDatum(h.name)};
-	int rc = SPI_execute_with_args(
-		"WITH RECURSIVE names(n) AS ("
-		"  SELECT $1::pg_catalog.text"
-		"  UNION"
-		"  SELECT e.details OPERATOR(pg_catalog.->>) 'renamed_from' FROM names"
-		"    JOIN audit_chain.resources r ON r.resource_type OPERATOR(pg_catalog.=) names.n"
-		"    JOIN audit_chain.events e ON e.resource_ref OPERATOR(pg_catalog.=) r.resource_ref"
-		"   WHERE e.resource_id IS NULL AND e.action OPERATOR(pg_catalog.=) 'ALTER TABLE'"
-		"     AND e.details OPERATOR(pg_catalog.?) 'renamed_from')"
-		"SELECT pg_catalog.array_agg(n) FROM names",
-		1, types, values, NULL, true, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not read the names of %s", h.name);
-	bool isnull;
-	Datum names = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	h.names = datumCopy(names, false, -1);
+	// The names its events were recorded under, each with the period it was this table's:
+	// walk back through renames from today's name.
+	List *names = NIL, *fcs = NIL, *fs = NIL, *finc = NIL, *ucs = NIL, *us = NIL;
+	const char *name = h.name;
+	Position until = kEnd;
+	for (int guard = 0; guard < kMaxRenames; guard++) {
+		Position at = kStart;
+		char *renamed_from = NULL;
+		bool renamed_into = false;
+		bool bounded = NameBoundary(name, until, &at, &renamed_from, &renamed_into);
+		names = lappend(names, pstrdup(name));
+		ucs = lappend(ucs, BoxInt64(until.commit_seq));
+		us = lappend(us, BoxInt64(until.seq));
+		fcs = lappend(fcs, BoxInt64(bounded ? at.commit_seq : 0));
+		fs = lappend(fs, BoxInt64(bounded ? at.seq : 0));
+		finc = lappend_int(finc, bounded ? renamed_into : true);
+		if (!bounded || !renamed_into || renamed_from == NULL)
+			break;
+		name = renamed_from;
+		until = at;
+	}
+	int n = list_length(names);
+	Datum *name_datums = (Datum *) palloc(sizeof(Datum) * (n + 1));
+	Datum *inc_datums = (Datum *) palloc(sizeof(Datum) * (n + 1));
+	for (int i = 0; i < n; i++) {
+		name_datums[i] = CStringGetTextDatum((const char *) list_nth(names, i));
+		inc_datums[i] = BoolGetDatum(list_nth_int(finc, i) != 0);
+	}
+	h.names = PointerGetDatum(construct_array(name_datums, n, TEXTOID, -1, false, TYPALIGN_INT));
+	h.from_inclusive = PointerGetDatum(construct_array(inc_datums, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+	h.from_commit_seq = Int8Array(fcs);
+	h.from_seq = Int8Array(fs);
+	h.until_commit_seq = Int8Array(ucs);
+	h.until_seq = Int8Array(us);
 	return h;
 }
-
-}  // namespace audit_chain::pg
-
-namespace {
-
-// The TRACK event that starts the tracking period containing at; errors if there is none.
-Position
-TrackingStart(const TableHistory &h, TimestampTz at, const char *when)
-{
-	Oid types[2] = {TEXTARRAYOID, TIMESTAMPTZOID};
-	Datum values[2] = {h.names, TimestampTzGetDatum(at)};
-	int rc = SPI_execute_with_args(
-		"SELECT e.commit_seq, e.seq FROM audit_chain.events e"
-		"  JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
-		" WHERE r.resource_type OPERATOR(pg_catalog.=) ANY ($1) AND e.resource_id IS NULL"
-		"   AND e.action OPERATOR(pg_catalog.=) 'TRACK' AND e.committed_at OPERATOR(pg_catalog.<=) $2"
-		" ORDER BY e.commit_seq DESC, e.seq DESC LIMIT 1",
-		2, types, values, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read the tracking history of %s", h.name);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s was not tracked at %s", h.name, when),
-				 errdetail("Its audit history starts later, or it was never tracked.")));
-	Position p;
-	p.commit_seq = GetInt64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	p.seq = GetInt64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	return p;
-}
-
-// The position of the table's last event committed at or before at ({0, 0} if none).
-Position
-LastPositionAt(const TableHistory &h, TimestampTz at)
-{
-	Oid types[2] = {TEXTARRAYOID, TIMESTAMPTZOID};
-	Datum values[2] = {h.names, TimestampTzGetDatum(at)};
-	int rc = SPI_execute_with_args(
-		"SELECT e.commit_seq, e.seq FROM audit_chain.events e"
-		"  JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
-		" WHERE r.resource_type OPERATOR(pg_catalog.=) ANY ($1) AND e.resource_id IS NULL"
-		"   AND e.committed_at OPERATOR(pg_catalog.<=) $2"
-		" ORDER BY e.commit_seq DESC, e.seq DESC LIMIT 1",
-		2, types, values, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read the history of %s", h.name);
-	if (SPI_processed == 0)
-		return Position{0, 0};
-	return Position{GetInt64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
-					GetInt64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)};
-}
-
-// The column renames recorded after a position, in order (a list of Jsonb {"old": "new"}).
-List *
-RenamesAfter(const TableHistory &h, Position from, bool inclusive)
-{
-	Oid types[3] = {TEXTARRAYOID, INT8OID, INT8OID};
-	Datum values[3] = {h.names, Int64GetDatum(from.commit_seq), Int64GetDatum(from.seq)};
-	char *sql = psprintf(
-		"SELECT e.details OPERATOR(pg_catalog.->) 'columns_renamed' FROM audit_chain.events e"
-		"  JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
-		" WHERE r.resource_type OPERATOR(pg_catalog.=) ANY ($1) AND e.resource_id IS NULL"
-		"   AND e.action OPERATOR(pg_catalog.=) 'ALTER TABLE' AND e.details OPERATOR(pg_catalog.?) 'columns_renamed'"
-		"   AND (e.commit_seq, e.seq) %s ($2, $3)"
-		" ORDER BY e.commit_seq, e.seq",
-		inclusive ? ">=" : ">");
-	int rc = SPI_execute_with_args(sql, 3, types, values, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read the schema history of %s", h.name);
-	List *renames = NIL;
-	for (uint64 i = 0; i < SPI_processed; i++)
-		renames = lappend(renames, GetJsonb(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
-	return renames;
-}
-
-const char *
-RenamedTo(Jsonb *renames, const char *name)
-{
-	return JsonbStringMember(&renames->root, name);
-}
-
-// Today's key column names as they were at the start of the replay (renames undone).
-List *
-KeyNamesAt(const TableHistory &h, Position start)
-{
-	List *renames = RenamesAfter(h, start, true);
-	List *names = list_copy(h.key_names);
-	for (int i = list_length(renames) - 1; i >= 0; i--) {
-		Jsonb *map = (Jsonb *) list_nth(renames, i);
-		ListCell *lc;
-		foreach (lc, names) {
-			// Find old such that map[old] == current name.
-			JsonbIterator *it = JsonbIteratorInit(&map->root);
-			JsonbValue v;
-			JsonbIteratorToken tok;
-			char *old_name = NULL;
-			while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE) {
-				if (tok == WJB_KEY)
-					old_name = pnstrdup(v.val.string.val, v.val.string.len);
-				else if (tok == WJB_VALUE && v.type == jbvString &&
-						 strncmp(v.val.string.val, (const char *) lfirst(lc), v.val.string.len) == 0 &&
-						 strlen((const char *) lfirst(lc)) == (size_t) v.val.string.len)
-					lfirst(lc) = old_name;
-			}
-		}
-	}
-	return names;
-}
-
-// {"name at T": "name today", ...} from the renames recorded after position `after`.
-Jsonb *
-RenamesToToday(const TableHistory &h, Position after)
-{
-	List *renames = RenamesAfter(h, after, false);
-	if (renames == NIL)
-		return NULL;
-	// Follow every column name forward through each rename.
-	List *from = NIL, *to = NIL;
-	ListCell *lc;
-	foreach (lc, renames) {
-		Jsonb *map = (Jsonb *) lfirst(lc);
-		ListCell *a;
-		foreach (a, to) {
-			const char *next = RenamedTo(map, (const char *) lfirst(a));
-			if (next != NULL)
-				lfirst(a) = (void *) next;
-		}
-		JsonbIterator *it = JsonbIteratorInit(&map->root);
-		JsonbValue v;
-		JsonbIteratorToken tok;
-		char *key = NULL;
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE) {
-			if (tok == WJB_KEY) {
-				key = pnstrdup(v.val.string.val, v.val.string.len);
-			} else if (tok == WJB_VALUE && v.type == jbvString) {
-				bool known = false;
-				ListCell *b;
-				foreach (b, to)
-					known |= strcmp((const char *) lfirst(b), pnstrdup(v.val.string.val, v.val.string.len)) == 0;
-				if (!known) {
-					from = lappend(from, key);
-					to = lappend(to, pnstrdup(v.val.string.val, v.val.string.len));
-				}
-			}
-		}
-	}
-	JsonbParseState *state = NULL;
-	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	ListCell *a, *b;
-	forboth (a, from, b, to) {
-		JsonbValue k, v;
-		k.type = v.type = jbvString;
-		k.val.string.val = (char *) lfirst(a);
-		k.val.string.len = (int) strlen((char *) lfirst(a));
-		v.val.string.val = (char *) lfirst(b);
-		v.val.string.len = (int) strlen((char *) lfirst(b));
-		(void) pushJsonbValue(&state, WJB_KEY, &k);
-		(void) pushJsonbValue(&state, WJB_VALUE, &v);
-	}
-	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
-}
-
-}  // namespace
-
-namespace audit_chain::pg {
 
 // The row id of a key given as {"column": value, ...} (the whole row for a table without key).
 char *
@@ -385,42 +328,225 @@ KeyToId(const TableHistory &h, Jsonb *key)
 
 namespace {
 
-// Opens a cursor over the events of the table between `from` (inclusive or not) and
-// `until` (exclusive), committed at or before at (when bounded). With an id: only that row's
-// events (including those that moved a row to this key) and table-wide ones.
-Portal
-OpenEvents(const TableHistory &h, const char *id, Position from, bool inclusive, Position until, TimestampTz at,
-		   bool bounded)
+// The TRACK event that starts the tracking period containing at; errors if there is none.
+Position
+TrackingStart(const TableHistory &h, TimestampTz at, const char *when)
 {
-	Oid types[7] = {TEXTARRAYOID, INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, INT8OID, INT8OID};
-	Datum values[7] = {h.names,
-					   Int64GetDatum(from.commit_seq),
-					   Int64GetDatum(from.seq),
-					   TimestampTzGetDatum(at),
-					   id != NULL ? CStringGetTextDatum(id) : (Datum) 0,
-					   Int64GetDatum(until.commit_seq),
-					   Int64GetDatum(until.seq)};
-	char nulls[8] = "       ";
+	Oid types[7];
+	Datum values[7];
+	FilterParams(h, types, values);
+	types[6] = TIMESTAMPTZOID;
+	values[6] = TimestampTzGetDatum(at);
+	char *sql = psprintf("SELECT e.commit_seq, e.seq FROM audit_chain.events e"
+						 "  JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
+						 " WHERE %s AND e.resource_id IS NULL"
+						 "   AND e.action OPERATOR(pg_catalog.=) 'TRACK' AND e.committed_at OPERATOR(pg_catalog.<=) $7"
+						 " ORDER BY e.commit_seq DESC, e.seq DESC LIMIT 1",
+						 TableEventsFilter());
+	int rc = SPI_execute_with_args(sql, 7, types, values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the tracking history of %s", h.name);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s was not tracked at %s", h.name, when),
+				 errdetail("Its audit history starts later, or it was never tracked.")));
+	return Position{GetInt64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+					GetInt64(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)};
+}
+
+struct Alter {
+	TimestampTz committed_at;
+	Jsonb *details;
+};
+
+// The table's ALTER TABLE events from position `from` on, oldest first (a list of Alter *).
+List *
+AltersFrom(const TableHistory &h, Position from)
+{
+	Oid types[8];
+	Datum values[8];
+	FilterParams(h, types, values);
+	types[6] = types[7] = INT8OID;
+	values[6] = Int64GetDatum(from.commit_seq);
+	values[7] = Int64GetDatum(from.seq);
+	char *sql = psprintf("SELECT e.committed_at, e.details FROM audit_chain.events e"
+						 "  JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
+						 " WHERE %s AND e.resource_id IS NULL AND e.action OPERATOR(pg_catalog.=) 'ALTER TABLE'"
+						 "   AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.>=) ($7, $8)"
+						 " ORDER BY e.commit_seq, e.seq",
+						 TableEventsFilter());
+	int rc = SPI_execute_with_args(sql, 8, types, values, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the schema history of %s", h.name);
+	List *alters = NIL;
+	for (uint64 i = 0; i < SPI_processed; i++) {
+		Alter *a = (Alter *) palloc(sizeof(Alter));
+		a->committed_at = GetTimestamp(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		a->details = GetJsonb(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		alters = lappend(alters, a);
+	}
+	return alters;
+}
+
+// The name a column named `name` after alter `first` (of `alters`) has today, or NULL if it
+// was dropped since (a column added later under the same name is another column).
+const char *
+NameToday(List *alters, int first, const char *name)
+{
+	for (int i = first; i < list_length(alters) && name != NULL; i++) {
+		Jsonb *d = ((Alter *) list_nth(alters, i))->details;
+		JsonbValue *dropped = JsonbMember(&d->root, "columns_dropped");
+		if (dropped != NULL && dropped->type == jbvBinary) {
+			int n = (int) JsonContainerSize(dropped->val.binary.data);
+			for (int k = 0; k < n; k++) {
+				JsonbValue *e = getIthJsonbValueFromContainer(dropped->val.binary.data, k);
+				if (e != NULL && e->type == jbvString && (size_t) e->val.string.len == strlen(name) &&
+					memcmp(e->val.string.val, name, e->val.string.len) == 0)
+					return NULL;
+			}
+		}
+		JsonbValue *renamed = JsonbMember(&d->root, "columns_renamed");
+		if (renamed != NULL && renamed->type == jbvBinary) {
+			char *to = JsonbStringMember(renamed->val.binary.data, name);
+			if (to != NULL)
+				name = to;
+		}
+	}
+	return name;
+}
+
+// The index in `alters` of the first alter committed after `at`.
+int
+FirstAlterAfter(List *alters, TimestampTz at)
+{
+	int i = 0;
+	while (i < list_length(alters) && ((Alter *) list_nth(alters, i))->committed_at <= at)
+		i++;
+	return i;
+}
+
+// The image with its keys named as today (columns dropped since are left out).
+Jsonb *
+InTodaysNames(Jsonb *image, List *alters, int first)
+{
+	if (first >= list_length(alters))
+		return image;
+	JsonbParseState *state = NULL;
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	JsonbIterator *it = JsonbIteratorInit(&image->root);
+	JsonbValue v;
+	JsonbIteratorToken tok;
+	(void) JsonbIteratorNext(&it, &v, true);  // WJB_BEGIN_OBJECT
+	const char *today = NULL;
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE) {
+		if (tok == WJB_KEY) {
+			today = NameToday(alters, first, pnstrdup(v.val.string.val, v.val.string.len));
+			if (today != NULL)
+				PushJsonbKey(&state, today);
+		} else if (tok == WJB_VALUE && today != NULL) {
+			(void) pushJsonbValue(&state, WJB_VALUE, &v);
+		}
+	}
+	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+}
+
+// Today's key column names as they were at the start of `alters` (renames undone).
+List *
+KeyNamesBefore(const TableHistory &h, List *alters)
+{
+	List *names = list_copy(h.key_names);
+	for (int i = list_length(alters) - 1; i >= 0; i--) {
+		JsonbValue *renamed = JsonbMember(&((Alter *) list_nth(alters, i))->details->root, "columns_renamed");
+		if (renamed == NULL || renamed->type != jbvBinary)
+			continue;
+		ListCell *lc;
+		foreach (lc, names) {
+			JsonbIterator *it = JsonbIteratorInit(renamed->val.binary.data);
+			JsonbValue v;
+			JsonbIteratorToken tok;
+			char *old_name = NULL;
+			while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE) {
+				if (tok == WJB_KEY)
+					old_name = pnstrdup(v.val.string.val, v.val.string.len);
+				else if (tok == WJB_VALUE && v.type == jbvString &&
+						 (size_t) v.val.string.len == strlen((const char *) lfirst(lc)) &&
+						 memcmp(v.val.string.val, lfirst(lc), v.val.string.len) == 0)
+					lfirst(lc) = old_name;
+			}
+		}
+	}
+	return names;
+}
+
+// A key column whose type changed after alter `first` changes how keys are written: rows
+// before and after cannot be matched by key. Refuse rather than answer for the wrong row.
+void
+CheckKeyNotRetyped(const TableHistory &h, List *alters, int first)
+{
+	for (int i = first; i < list_length(alters); i++) {
+		Alter *a = (Alter *) list_nth(alters, i);
+		JsonbValue *retyped = JsonbMember(&a->details->root, "columns_retyped");
+		if (retyped == NULL || retyped->type != jbvBinary)
+			continue;
+		ListCell *lc;
+		foreach (lc, h.key_names) {
+			// The key column as it was named at that alter: today's name, renames undone.
+			const char *today = (const char *) lfirst(lc);
+			JsonbIterator *it = JsonbIteratorInit(retyped->val.binary.data);
+			JsonbValue v;
+			JsonbIteratorToken tok;
+			while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+				if (tok == WJB_KEY) {
+					const char *then = pnstrdup(v.val.string.val, v.val.string.len);
+					const char *now = NameToday(alters, i + 1, then);
+					if (now != NULL && strcmp(now, today) == 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+								 errmsg("key column \"%s\" of %s changed type at %s", today, h.name,
+										timestamptz_to_str(a->committed_at)),
+								 errdetail("Keys recorded before and after a type change of a key column are "
+										   "written differently, so a row cannot be followed across it.")));
+				}
+		}
+	}
+}
+
+// Opens a cursor over the table's events between `from` (inclusive) and `until` (exclusive),
+// committed at or before at (when bounded). With an id: only that row's events (including an
+// UPDATE that moved a row to this key) and table-wide ones.
+Portal
+OpenEvents(const TableHistory &h, const char *id, Position from, Position until, TimestampTz at, bool bounded)
+{
+	Oid types[12];
+	Datum values[12];
+	char nulls[13] = "            ";
+	FilterParams(h, types, values);
+	const Oid more_types[6] = {INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID};
+	const Datum more_values[6] = {Int64GetDatum(from.commit_seq),  Int64GetDatum(from.seq),
+								  Int64GetDatum(until.commit_seq), Int64GetDatum(until.seq),
+								  TimestampTzGetDatum(at),		   id != NULL ? CStringGetTextDatum(id) : (Datum) 0};
+	memcpy(types + 6, more_types, sizeof(more_types));
+	memcpy(values + 6, more_values, sizeof(more_values));
 	if (id == NULL)
-		nulls[4] = 'n';
+		nulls[11] = 'n';
 	char *sql = psprintf(
-		"SELECT %s WHERE r.resource_type OPERATOR(pg_catalog.=) ANY ($1)"
-		" AND (e.commit_seq, e.seq) %s ($2, $3) AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) ($6, $7)"
+		"SELECT %s WHERE %s"
+		" AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.>=) ($7, $8)"
+		" AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) ($9, $10)"
 		" %s %s"
 		" ORDER BY e.commit_seq, e.seq",
-		kEventColumns, inclusive ? ">=" : ">",
-		bounded ? "AND e.committed_at OPERATOR(pg_catalog.<=) $4" : "AND $4 IS NOT NULL",
-		id != NULL ? "AND (e.resource_id OPERATOR(pg_catalog.=) $5 OR e.resource_id IS NULL"
+		kEventColumns, TableEventsFilter(),
+		bounded ? "AND e.committed_at OPERATOR(pg_catalog.<=) $11" : "AND $11 IS NOT NULL",
+		id != NULL ? "AND (e.resource_id OPERATOR(pg_catalog.=) $12 OR e.resource_id IS NULL"
 					 " OR (e.details OPERATOR(pg_catalog.?) 'new_resource_id'"
-					 " AND e.details OPERATOR(pg_catalog.->>) 'new_resource_id' OPERATOR(pg_catalog.=) $5))"
-				   : "AND $5 IS NULL");
-	Portal portal = SPI_cursor_open_with_args(NULL, sql, 7, types, values, nulls, true, 0);
+					 " AND e.details OPERATOR(pg_catalog.->>) 'new_resource_id' OPERATOR(pg_catalog.=) $12))"
+				   : "AND $12 IS NULL");
+	Portal portal = SPI_cursor_open_with_args(NULL, sql, 12, types, values, nulls, true, 0);
 	if (portal == NULL)
 		elog(ERROR, "could not open the events of %s", h.name);
 	return portal;
 }
-
-constexpr Position kEnd = {PG_INT64_MAX, PG_INT64_MAX};
 
 char *
 When(TimestampTz at)
@@ -431,35 +557,43 @@ When(TimestampTz at)
 // Bounds the recursion through chains of key changes.
 constexpr int kMaxKeyChanges = 10000;
 
+struct ReplayScope {
+	const TableHistory *h;
+	List *alters;     // ALTER TABLE events from start on
+	Position start;   // the TRACK event the replay starts at
+	TimestampTz at;
+	bool bounded;
+	const char *when;
+	bool lenient;
+};
+
 // The image of row id after the events in [start, until) committed at or before at (NULL:
 // the row does not exist). A row that arrived under this key by a key change is followed
 // back to its previous key. Errors when the image cannot be known, unless lenient.
 Jsonb *
-ImageBefore(const TableHistory &h, const char *id, Position start, Position until, TimestampTz at, bool bounded,
-			const char *when, bool lenient, int depth)
+ImageBefore(const ReplayScope &s, const char *id, Position until, int depth)
 {
 	if (depth > kMaxKeyChanges)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("row %s of %s changed its key more than %d times", id, h.name, kMaxKeyChanges)));
+				 errmsg("row %s of %s changed its key more than %d times", id, s.h->name, kMaxKeyChanges)));
 	check_stack_depth();
 	Replayer r;
-	ReplayInit(&r, KeyNamesAt(h, start), h.keyless, h.name);
-	r.lenient = lenient;
-	Portal portal = OpenEvents(h, id, start, true, until, at, bounded);
+	ReplayInit(&r, KeyNamesBefore(*s.h, s.alters), s.h->keyless, s.h->name);
+	r.lenient = s.lenient;
+	Portal portal = OpenEvents(*s.h, id, s.start, until, s.at, s.bounded);
 	for (;;) {
 		SPI_cursor_fetch(portal, true, kFetchBatch);
 		if (SPI_processed == 0)
 			break;
-		SPITupleTable *batch = SPI_tuptable;
+		SPITupleTable *batch = SPI_tuptable;  // the recursion below replaces SPI_tuptable
 		uint64 n = SPI_processed;
 		for (uint64 i = 0; i < n; i++) {
 			ReplayEvent e;
 			ToReplayEvent(batch->vals[i], batch->tupdesc, &e);
 			if (e.resource_id != NULL && strcmp(e.resource_id, id) != 0 && strcmp(e.action, "UPDATE") == 0) {
 				// Arrival by key change: the row's image is its previous key's, just before.
-				Jsonb *previous = ImageBefore(h, e.resource_id, start, Position{e.commit_seq, e.seq}, at, bounded,
-											  when, lenient, depth + 1);
+				Jsonb *previous = ImageBefore(s, e.resource_id, Position{e.commit_seq, e.seq}, depth + 1);
 				if (previous != NULL)
 					ReplaySetRow(&r, e.resource_id, previous);
 			}
@@ -469,7 +603,7 @@ ImageBefore(const TableHistory &h, const char *id, Position start, Position unti
 		SPI_freetuptable(batch);
 	}
 	SPI_cursor_close(portal);
-	Jsonb *image = ReplayRowAt(&r, id, when);
+	Jsonb *image = ReplayRowAt(&r, id, s.when);
 	if (image == NULL)
 		return NULL;
 	Jsonb *copy = (Jsonb *) palloc(VARSIZE(image));
@@ -483,13 +617,14 @@ RowAt(const TableHistory &h, Jsonb *key, TimestampTz at, bool today_names, Memor
 {
 	const char *when = When(at);
 	Position start = TrackingStart(h, at, when);
+	List *alters = AltersFrom(h, start);
+	int first_after = FirstAlterAfter(alters, at);
+	CheckKeyNotRetyped(h, alters, first_after);
 	const char *id = KeyToId(h, key);
-	Jsonb *image = ImageBefore(h, id, start, kEnd, at, true, when, false, 0);
-	if (image != NULL && today_names) {
-		Jsonb *renames = RenamesToToday(h, LastPositionAt(h, at));
-		if (renames != NULL)
-			image = RenameKeys(image, renames);
-	}
+	ReplayScope scope = {&h, alters, start, at, true, when, false};
+	Jsonb *image = ImageBefore(scope, id, kEnd, 0);
+	if (image != NULL && today_names)
+		image = InTodaysNames(image, alters, first_after);
 	Jsonb *result = NULL;
 	if (image != NULL) {
 		result = (Jsonb *) MemoryContextAlloc(result_cxt, VARSIZE(image));
@@ -501,18 +636,26 @@ RowAt(const TableHistory &h, Jsonb *key, TimestampTz at, bool today_names, Memor
 struct EmitRows {
 	Tuplestorestate *store;
 	TupleDesc desc;
-	Jsonb *renames;
+	List *alters;
+	int first_after;  // -1: names as they were
 };
 
 void
 EmitRow(Jsonb *image, void *arg)
 {
 	EmitRows *emit = (EmitRows *) arg;
-	if (emit->renames != NULL)
-		image = RenameKeys(image, emit->renames);
+	if (emit->first_after >= 0)
+		image = InTodaysNames(image, emit->alters, emit->first_after);
 	Datum values[1] = {JsonbPGetDatum(image)};
 	bool nulls[1] = {false};
 	tuplestore_putvalues(emit->store, emit->desc, values, nulls);
+}
+
+bool
+IsRewrite(const ReplayEvent &e)
+{
+	return strcmp(e.action, "ALTER TABLE") == 0 && e.details != NULL &&
+		   JsonbMember(&e.details->root, "rebaseline") != NULL;
 }
 
 }  // namespace
@@ -563,10 +706,11 @@ audit_chain_table_at(PG_FUNCTION_ARGS)
 	TableHistory h = LoadTable(relid);
 	const char *when = When(at);
 	Position start = TrackingStart(h, at, when);
+	List *alters = AltersFrom(h, start);
+	int first_after = FirstAlterAfter(alters, at);
 	Replayer r;
-	ReplayInit(&r, KeyNamesAt(h, start), h.keyless, h.name);
-	Position p = start;
-	Portal portal = OpenEvents(h, NULL, start, true, kEnd, at, true);
+	ReplayInit(&r, KeyNamesBefore(h, alters), h.keyless, h.name);
+	Portal portal = OpenEvents(h, NULL, start, kEnd, at, true);
 	for (;;) {
 		SPI_cursor_fetch(portal, true, kFetchBatch);
 		if (SPI_processed == 0)
@@ -577,12 +721,11 @@ audit_chain_table_at(PG_FUNCTION_ARGS)
 			ToReplayEvent(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, &e);
 			const char *after;
 			ReplayApply(&r, &e, &after);
-			p = Position{e.commit_seq, e.seq};
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
-	EmitRows emit = {rsinfo->setResult, rsinfo->setDesc, today_names ? RenamesToToday(h, p) : NULL};
+	EmitRows emit = {rsinfo->setResult, rsinfo->setDesc, alters, today_names ? first_after : -1};
 	MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	ReplayForEachRow(&r, EmitRow, &emit, when);
 	MemoryContextSwitchTo(old);
@@ -590,7 +733,7 @@ audit_chain_table_at(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-// history(target regclass, key jsonb): every version of one row, oldest first.
+// history(target regclass, key jsonb): every version recorded under one key, oldest first.
 Datum
 audit_chain_history(PG_FUNCTION_ARGS)
 {
@@ -606,89 +749,75 @@ audit_chain_history(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	TableHistory h = LoadTable(relid);
+	List *alters = AltersFrom(h, kStart);
+	CheckKeyNotRetyped(h, alters, 0);
 	const char *id = KeyToId(h, key);
-	Position first = {0, 0};
+	ReplayScope scope = {&h, alters, kStart, 0, false, "its arrival", true};
 	Replayer r;
-	ReplayInit(&r, KeyNamesAt(h, first), h.keyless, h.name);
+	ReplayInit(&r, KeyNamesBefore(h, alters), h.keyless, h.name);
 	r.lenient = true;
 
-	Position p = first;
-	bool inclusive = true;
+	Portal portal = OpenEvents(h, id, kStart, kEnd, 0, false);
 	for (;;) {
-		Portal portal = OpenEvents(h, id, p, inclusive, kEnd, 0, false);
-		bool rekeyed = false;
-		for (;;) {
-			SPI_cursor_fetch(portal, true, kFetchBatch);
-			if (SPI_processed == 0)
-				break;
-			SPITupleTable *batch = SPI_tuptable;  // nested queries below replace SPI_tuptable
-			uint64 n = SPI_processed;
-			for (uint64 i = 0; i < n && !rekeyed; i++) {
-				HeapTuple t = batch->vals[i];
-				TupleDesc d = batch->tupdesc;
-				ReplayEvent e;
-				ToReplayEvent(t, d, &e);
-				if (e.resource_id != NULL && strcmp(e.resource_id, id) != 0 && strcmp(e.action, "UPDATE") == 0) {
-					// Arrival by key change: take the image the row had under its previous key.
-					Jsonb *previous = ImageBefore(h, e.resource_id, first, Position{e.commit_seq, e.seq}, 0, false,
-												  "its arrival", true, 1);
-					if (previous != NULL)
-						ReplaySetRow(&r, e.resource_id, previous);
-				}
-				bool existed = ReplayPeek(&r, id) != NULL;
-				const char *after;
-				ReplayApply(&r, &e, &after);
-				p = Position{e.commit_seq, e.seq};
-				// Table-wide events matter to this row only if it existed when they happened. An
-				// ALTER TABLE that rewrote the rows is shown by the BASELINE event that follows it.
-				bool rewrite = strcmp(e.action, "ALTER TABLE") == 0 && e.details != NULL &&
-							   JsonbMember(&e.details->root, "rebaseline") != NULL;
-				if (e.resource_id == NULL && !(existed && !rewrite &&
-											   (strcmp(e.action, "TRUNCATE") == 0 || strcmp(e.action, "ALTER TABLE") == 0 ||
-												strcmp(e.action, "UNTRACK") == 0 || strcmp(e.action, "DROP TABLE") == 0)))
-					continue;
-				const char *now_id = after != NULL ? after : id;
-				Jsonb *row = ReplayPeek(&r, now_id);
-				Datum values[12];
-				bool nulls[12] = {};
-				bool isnull;
-				MemoryContext old = MemoryContextSwitchTo(per_query);
-				values[0] = Int32GetDatum(DatumGetInt32(SPI_getbinval(t, d, kQChainId, &isnull)));
-				values[1] = Int64GetDatum(e.seq);
-				values[2] = Int64GetDatum(e.commit_seq);
-				values[3] = TimestampTzGetDatum(e.committed_at);
-				values[4] = SPI_getbinval(t, d, kQXid, &isnull);
-				values[5] = CStringGetTextDatum(e.action);
-				char *actor = GetText(t, d, kQActorId);
-				char *db_user = GetText(t, d, kQDbUser);
-				nulls[6] = actor == NULL;
-				values[6] = actor ? CStringGetTextDatum(actor) : (Datum) 0;
-				nulls[7] = db_user == NULL;
-				values[7] = db_user ? CStringGetTextDatum(db_user) : (Datum) 0;
-				nulls[8] = e.old_data == NULL;
-				values[8] = e.old_data ? JsonbPGetDatum(e.old_data) : (Datum) 0;
-				nulls[9] = e.new_data == NULL;
-				values[9] = e.new_data ? JsonbPGetDatum(e.new_data) : (Datum) 0;
-				nulls[10] = row == NULL;
-				values[10] = row ? JsonbPGetDatum(row) : (Datum) 0;
-				nulls[11] = e.resource_id == NULL;
-				values[11] = e.resource_id ? CStringGetTextDatum(e.resource_id) : (Datum) 0;
-				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-				MemoryContextSwitchTo(old);
-				if (after != NULL && e.resource_id != NULL && strcmp(after, id) != 0) {
-					id = pstrdup(after);
-					rekeyed = true;
-				}
-			}
-			SPI_freetuptable(batch);
-			if (rekeyed)
-				break;
-		}
-		SPI_cursor_close(portal);
-		if (!rekeyed)
+		SPI_cursor_fetch(portal, true, kFetchBatch);
+		if (SPI_processed == 0)
 			break;
-		inclusive = false;
+		SPITupleTable *batch = SPI_tuptable;  // nested queries below replace SPI_tuptable
+		uint64 n = SPI_processed;
+		for (uint64 i = 0; i < n; i++) {
+			HeapTuple t = batch->vals[i];
+			TupleDesc d = batch->tupdesc;
+			ReplayEvent e;
+			ToReplayEvent(t, d, &e);
+			if (e.resource_id != NULL && strcmp(e.resource_id, id) != 0 && strcmp(e.action, "UPDATE") == 0) {
+				// Arrival by key change: take the image the row had under its previous key.
+				Jsonb *previous = ImageBefore(scope, e.resource_id, Position{e.commit_seq, e.seq}, 1);
+				if (previous != NULL)
+					ReplaySetRow(&r, e.resource_id, previous);
+			}
+			bool existed = ReplayPeek(&r, id) != NULL;
+			const char *after;
+			ReplayApply(&r, &e, &after);
+			// Table-wide events matter to this row only if it existed when they happened. An
+			// ALTER TABLE that rewrote the rows is shown by the BASELINE event that follows it.
+			if (e.resource_id == NULL &&
+				!(existed && !IsRewrite(e) &&
+				  (strcmp(e.action, "TRUNCATE") == 0 || strcmp(e.action, "ALTER TABLE") == 0 ||
+				   strcmp(e.action, "UNTRACK") == 0 || strcmp(e.action, "DROP TABLE") == 0 ||
+				   strcmp(e.action, "DISABLE TRIGGER") == 0 || strcmp(e.action, "DROP TRIGGER") == 0)))
+				continue;
+			// The row after the change: under its new key when the change moved it.
+			Jsonb *row = ReplayPeek(&r, after != NULL ? after : id);
+			Datum values[12];
+			bool nulls[12] = {};
+			bool isnull;
+			MemoryContext old = MemoryContextSwitchTo(per_query);
+			values[0] = Int32GetDatum(DatumGetInt32(SPI_getbinval(t, d, kQChainId, &isnull)));
+			values[1] = Int64GetDatum(e.seq);
+			values[2] = Int64GetDatum(e.commit_seq);
+			values[3] = TimestampTzGetDatum(e.committed_at);
+			values[4] = SPI_getbinval(t, d, kQXid, &isnull);
+			values[5] = CStringGetTextDatum(e.action);
+			char *actor = GetText(t, d, kQActorId);
+			char *db_user = GetText(t, d, kQDbUser);
+			nulls[6] = actor == NULL;
+			values[6] = actor ? CStringGetTextDatum(actor) : (Datum) 0;
+			nulls[7] = db_user == NULL;
+			values[7] = db_user ? CStringGetTextDatum(db_user) : (Datum) 0;
+			nulls[8] = e.old_data == NULL;
+			values[8] = e.old_data ? JsonbPGetDatum(e.old_data) : (Datum) 0;
+			nulls[9] = e.new_data == NULL;
+			values[9] = e.new_data ? JsonbPGetDatum(e.new_data) : (Datum) 0;
+			nulls[10] = row == NULL;
+			values[10] = row ? JsonbPGetDatum(row) : (Datum) 0;
+			nulls[11] = e.resource_id == NULL;
+			values[11] = e.resource_id ? CStringGetTextDatum(e.resource_id) : (Datum) 0;
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			MemoryContextSwitchTo(old);
+		}
+		SPI_freetuptable(batch);
 	}
+	SPI_cursor_close(portal);
 	SPI_finish();
 	return (Datum) 0;
 }

@@ -62,6 +62,9 @@ CREATE INDEX events_resource_idx ON audit_chain.events (resource_ref, resource_i
 CREATE INDEX events_committed_at_brin ON audit_chain.events USING brin (committed_at);
 -- Finds a transaction's events (revert); xid grows with commit order closely enough for BRIN.
 CREATE INDEX events_xid_brin ON audit_chain.events USING brin (((xid::text)::bigint));
+-- Renames, to tell which events of a name belong to which table (time travel).
+CREATE INDEX events_renamed_from_idx ON audit_chain.events ((details OPERATOR(pg_catalog.->>) 'renamed_from'))
+    WHERE action OPERATOR(pg_catalog.=) 'ALTER TABLE' AND details OPERATOR(pg_catalog.?) 'renamed_from';
 -- Rows whose key changed are found from their new key too (only such events are indexed).
 CREATE INDEX events_new_resource_idx ON audit_chain.events
     (resource_ref, (details OPERATOR(pg_catalog.->>) 'new_resource_id'))
