@@ -6,6 +6,13 @@ DROP EXTENSION IF EXISTS audit_chain CASCADE;
 CREATE EXTENSION audit_chain;
 RESET client_min_messages;
 
+-- An erased row id reads as a pseudonym, "[ERASED:" and 16 hex digits "]", drawn anew by each
+-- erasure: shown here as [ERASED:<row>].
+CREATE FUNCTION er_id(id text) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT regexp_replace(id, '^\[ERASED:[0-9a-f]{16}\]$', '[ERASED:<row>]') $$;
+CREATE FUNCTION er_id(j jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE
+    AS $$ SELECT regexp_replace(j::text, '"\[ERASED:[0-9a-f]{16}\]"', '"[ERASED:<row>]"', 'g')::jsonb $$;
+
 CREATE TABLE er_customers (id int PRIMARY KEY, email text, name text, phone text, profile jsonb, balance numeric);
 CREATE TABLE er_orders (order_no text PRIMARY KEY, customer_email text, amount int);
 CREATE TABLE er_pairs (region text, email text, plan text, PRIMARY KEY (region, email));
@@ -101,7 +108,7 @@ SELECT audit_chain.erase_value('alice@example.com') AS events_changed;
 COMMIT;
 RESET ROLE;
 -- What the events of Alice now hold.
-SELECT e.resource_type, e.action, e.resource_id, e.old_data, e.new_data, e.details
+SELECT e.resource_type, e.action, er_id(e.resource_id) AS resource_id, e.old_data, e.new_data, e.details
   FROM audit_chain.audit_events e JOIN audit_chain.events x USING (chain_id, seq)
  WHERE x.erasure IS NOT NULL ORDER BY e.commit_seq, e.seq;
 -- Every changed event lost its salt and has an erasure record; no other event changed.
@@ -186,7 +193,7 @@ SELECT valid, reason FROM audit_chain.verify();
 -- numbers or strings that merely contain those digits.
 --
 SELECT audit_chain.erase_value('123456') AS events_changed;
-SELECT e.resource_type, e.resource_id, e.action, e.new_data, e.details
+SELECT e.resource_type, er_id(e.resource_id) AS resource_id, e.action, e.new_data, e.details
   FROM audit_chain.audit_events e JOIN audit_chain.events x USING (chain_id, seq)
  WHERE e.resource_type IN ('public.er_customers', 'public.er_orders', 'app.account') AND e.resource_id <> '1'
    AND x.erasure IS NOT NULL
@@ -207,8 +214,11 @@ SELECT e.resource_type, count(*) FILTER (WHERE strpos(e.new_data::text, 'bob@exa
 SELECT resource_type, details FROM audit_chain.audit_events WHERE action = 'ERASE' ORDER BY commit_seq DESC, seq DESC LIMIT 1;
 
 -- A composite key holding the value: the resource_id is erased too.
-SELECT e.resource_id, e.new_data FROM audit_chain.audit_events e
+SELECT er_id(e.resource_id) AS resource_id, e.new_data FROM audit_chain.audit_events e
  WHERE e.resource_type = 'public.er_pairs' AND e.action = 'INSERT' ORDER BY e.commit_seq, e.seq;
+-- The login event's resource_id held the value too: one erasure, two rows, two pseudonyms.
+SELECT count(DISTINCT resource_id) AS pseudonyms, count(*) AS events FROM audit_chain.events
+ WHERE resource_id ~ '^\[ERASED:';
 SELECT count(*) AS resource_ids_with_alice FROM audit_chain.events WHERE strpos(resource_id, 'alice@example.com') > 0;
 
 --
@@ -217,10 +227,13 @@ SELECT count(*) AS resource_ids_with_alice FROM audit_chain.events WHERE strpos(
 -- The usual order: delete the row, then erase what the trail recorded of it.
 DELETE FROM er_customers WHERE id = 2;
 SELECT audit_chain.erase('er_customers', '{"id": 2}') AS events_changed;
-SELECT e.action, e.resource_id, e.old_data, e.new_data, e.details
+SELECT e.action, er_id(e.resource_id) AS resource_id, e.old_data, e.new_data, e.details
   FROM audit_chain.audit_events e
- WHERE e.resource_type = 'public.er_customers' AND e.resource_id = '[ERASED]'
+ WHERE e.resource_type = 'public.er_customers' AND e.resource_id ~ '^\[ERASED:'
  ORDER BY e.commit_seq, e.seq;
+-- All of the row's events carry one pseudonym, so the row is still one row.
+SELECT count(DISTINCT e.resource_id) AS pseudonyms_of_row_2 FROM audit_chain.audit_events e
+ WHERE e.resource_type = 'public.er_customers' AND e.resource_id ~ '^\[ERASED:';
 SELECT count(*) AS events_with_bob_or_robert FROM audit_chain.events e
  WHERE e.resource_id = '2' OR strpos(concat_ws(' ', e.old_data, e.new_data, e.details), 'Robert') > 0
     OR strpos(concat_ws(' ', e.old_data, e.new_data, e.details), '+1 555 0102') > 0;
@@ -235,6 +248,8 @@ DELETE FROM er_customers WHERE id = 3;
 SELECT audit_chain.erase('er_customers', '{"id": 3}') AS events_changed;
 SELECT j FROM audit_chain.table_at('er_customers', :'before_erasure') AS j ORDER BY j::text;
 SELECT j FROM audit_chain.table_at('er_customers', now()) AS j ORDER BY j::text;
+SELECT count(DISTINCT e.resource_id) AS erased_rows FROM audit_chain.audit_events e
+ WHERE e.resource_type = 'public.er_customers' AND e.resource_id ~ '^\[ERASED:';
 -- Erasing the same row again changes nothing.
 SELECT audit_chain.erase('er_customers', '{"id": 3}') AS events_changed_again;
 -- A row whose key changed: its events under the former key are erased as well.
@@ -244,10 +259,15 @@ UPDATE er_customers SET id = 50 WHERE id = 5;
 UPDATE er_customers SET name = 'Erin E.' WHERE id = 50;
 DELETE FROM er_customers WHERE id = 50;
 SELECT audit_chain.erase('er_customers', '{"id": 50}') AS events_changed;
-SELECT e.action, e.resource_id, e.old_data, e.new_data, e.details
+SELECT e.action, er_id(e.resource_id) AS resource_id, e.old_data, e.new_data, er_id(e.details) AS details
   FROM audit_chain.audit_events e
  WHERE e.commit_seq > :before_erin AND e.action IN ('INSERT', 'UPDATE', 'DELETE')
  ORDER BY e.commit_seq, e.seq;
+-- Its former key and its key after the change are one pseudonym: the row stays one row.
+SELECT count(DISTINCT e.resource_id) AS pseudonyms,
+       bool_and(e.details ->> 'new_resource_id' = e.resource_id) FILTER (WHERE e.details ? 'new_resource_id') AS moved_onto_itself
+  FROM audit_chain.audit_events e
+ WHERE e.commit_seq > :before_erin AND e.action IN ('INSERT', 'UPDATE', 'DELETE');
 SELECT count(*) AS events_with_erin FROM audit_chain.events e
  WHERE concat_ws(' ', e.resource_id, e.old_data, e.new_data, e.details) ~ '(erin|Erin|555 0105)';
 SELECT valid, reason FROM audit_chain.verify();

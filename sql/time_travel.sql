@@ -186,6 +186,26 @@ SELECT audit_chain.row_at('tt_defer', '{"id": 1}', :'f1') AS key_1_f1,
        audit_chain.row_at('tt_defer', '{"id": 1}', :'f2') AS key_1_f2,
        audit_chain.row_at('tt_defer', '{"id": 2}', :'f2') AS key_2_f2;
 SELECT * FROM audit_chain.table_at(NULL::tt_defer, :'f2') ORDER BY id;
+-- Across statements two rows may share a key until commit. A change that names the values it
+-- found tells the rows apart; one that could be about either leaves the key's state unknown
+-- rather than guessed.
+CREATE TABLE tt_defer2 (id int PRIMARY KEY DEFERRABLE INITIALLY DEFERRED, v text, w text);
+SELECT audit_chain.track('tt_defer2');
+INSERT INTO tt_defer2 VALUES (1, 'a', 'x'), (2, 'b', 'x'), (5, 'e', 'x'), (6, 'f', 'x');
+BEGIN;
+UPDATE tt_defer2 SET id = 2 WHERE id = 1;
+UPDATE tt_defer2 SET v = 'A' WHERE id = 2 AND v = 'a';
+UPDATE tt_defer2 SET id = 3, v = 'AA' WHERE v = 'A';
+UPDATE tt_defer2 SET id = 6 WHERE id = 5;
+UPDATE tt_defer2 SET w = 'y' WHERE id = 6 AND v = 'e';
+UPDATE tt_defer2 SET id = 7 WHERE w = 'y';
+COMMIT;
+SELECT clock_timestamp() AS f3 \gset
+SELECT audit_chain.row_at('tt_defer2', '{"id": 2}', :'f3') AS key_2,
+       audit_chain.row_at('tt_defer2', '{"id": 3}', :'f3') AS key_3;
+SELECT audit_chain.row_at('tt_defer2', '{"id": 6}', :'f3');
+SELECT :'LAST_ERROR_SQLSTATE' AS key_6_unknown;
+SELECT * FROM tt_defer2 ORDER BY id;
 
 -- ---------------------------------------------------------------------------------------------
 -- Values: NULLs, numeric scale, time zones, arrays, nested jsonb, unicode and other types come
@@ -220,7 +240,8 @@ SELECT audit_chain.row_at('tt_values', '{"id": 1}', :'v1') -> 'tstz' AS tstz,
        audit_chain.row_at('tt_values', '{"id": 2}', :'v1') -> 'num_free' AS nan,
        audit_chain.row_at('tt_values', '{"id": 3}', :'v1') -> 'jb' AS json_null,
        audit_chain.row_at('tt_values', '{"id": 3}', :'v1') -> 't' AS sql_null;
--- Typed form: exactly the table (other than the row identity, every column compared).
+-- Typed form: exactly the table (other than the row identity, every column compared), but for
+-- row 3's jsonb column (below).
 SELECT (SELECT count(*) FROM audit_chain.table_at(NULL::tt_values, :'v1')) AS rows_then,
        (SELECT count(*) FROM (SELECT * FROM audit_chain.table_at(NULL::tt_values, :'v1')
                               EXCEPT SELECT * FROM tt_values) d) AS only_then,
@@ -234,7 +255,8 @@ SELECT c.column_name
                 WHERE to_jsonb(cur) -> c.column_name IS DISTINCT FROM to_jsonb(past) -> c.column_name)
  ORDER BY c.ordinal_position;
 SELECT t, ch, iv, grid, pair, tstz FROM audit_chain.row_at(NULL::tt_values, '{"id": 1}', :'v1');
--- A jsonb column holding JSON null is not an SQL NULL, then as now.
+-- Limit (README): a row image holds JSON null for a jsonb column holding JSON null and for one
+-- that is SQL NULL alike; the typed form gives SQL NULL for both.  The jsonb form shows null.
 SELECT id, cur.jb IS NULL AS sql_null_now, past.jb IS NULL AS sql_null_then
   FROM tt_values cur JOIN audit_chain.table_at(NULL::tt_values, :'v1') past USING (id)
  ORDER BY id;
@@ -511,7 +533,7 @@ RESET TimeZone;
 DROP VIEW tt_view;
 DROP TABLE tt_item, tt_comp, tt_nokey, tt_values, tt_trunc, tt_part, tt_nobase, tt_never, tt_gap, tt_dis, tt_drop;
 DROP SCHEMA "TT Schema" CASCADE;
-DROP TABLE tt_erased, tt_defer;
+DROP TABLE tt_erased, tt_defer, tt_defer2;
 DROP TYPE tt_mood, tt_pair;
 DROP DOMAIN tt_positive;
 DROP FUNCTION tt_history(regclass, jsonb);

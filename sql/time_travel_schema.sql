@@ -178,6 +178,21 @@ SELECT audit_chain.row_at('tts_key', '{"ident": 5}', :'k2') AS before_retype,
        audit_chain.row_at('tts_key', '{"ident": 5}', :'k3') AS after_retype;
 SELECT string_agg(row_data ->> 'v', ', ' ORDER BY commit_seq, seq) AS versions_of_5
   FROM audit_chain.history('tts_key', '{"ident": 5}') WHERE action IN ('BASELINE', 'UPDATE');
+-- Erasing the row erases its events under every way its key was written (5, then 5.00).
+SELECT count(*) AS events_of_5 FROM audit_chain.audit_events
+ WHERE resource_type = 'public.tts_key' AND resource_id IN ('5', '5.00');
+SELECT audit_chain.erase('tts_key', '{"ident": 5}') AS events_erased;
+SELECT count(*) AS events_still_naming_5 FROM audit_chain.audit_events
+ WHERE resource_type = 'public.tts_key' AND resource_id IN ('5', '5.00');
+-- A table without key: its rows are known by all their values, which a retype rewrites.
+CREATE TABLE tts_nokey (a int, b text);
+INSERT INTO tts_nokey VALUES (1, 'x');
+SELECT audit_chain.track('tts_nokey');
+SELECT clock_timestamp() AS nk0 \gset
+ALTER TABLE tts_nokey ALTER COLUMN a TYPE bigint;
+SELECT audit_chain.row_at('tts_nokey', '{"a": 1, "b": "x"}', :'nk0');
+:err
+SELECT count(*) AS rows_then FROM audit_chain.table_at('tts_nokey', :'nk0');
 
 -- ---------------------------------------------------------------------------------------------
 -- A tracked table renamed, and a new tracked table taking its old name: each keeps its own past.
@@ -219,7 +234,7 @@ SELECT audit_chain.row_at('tts_s2.t', '{"id": 1}', :'s0') AS s0,
 
 SELECT valid, reason FROM audit_chain.verify();
 
-DROP TABLE tts_other.tts_renamed, tts_names, tts_readd, tts_key, tts_swap, tts_swap_old, tts_s2.t;
+DROP TABLE tts_other.tts_renamed, tts_names, tts_readd, tts_key, tts_nokey, tts_swap, tts_swap_old, tts_s2.t;
 DROP SEQUENCE tts_seq;
 DROP SCHEMA tts_other, tts_s2;
 DROP FUNCTION tts_mark(int, text);

@@ -29,7 +29,6 @@
 namespace audit_chain::tools {
 
 // What audit_chain.erase() leaves in place of every value it erases.
-constexpr char kErasedMarker[] = "[ERASED]";
 
 class FormatError : public std::runtime_error {
 public:
@@ -407,17 +406,12 @@ private:
 				problem_ = "its erasure record has no key for a value that was not erased";
 				return;
 			}
-			if (u.commitment != nullptr && (((u.flags & core::kHasOld) && !IsErasedMarker(u.old_value, u.old_tokens)) ||
-											((u.flags & core::kHasNew) && !IsErasedMarker(u.new_value, u.new_tokens)))) {
+			if (u.commitment != nullptr && (((u.flags & core::kHasOld) && !core::IsErasedValue(u.old_value, u.old_tokens)) ||
+											((u.flags & core::kHasNew) && !core::IsErasedValue(u.new_value, u.new_tokens)))) {
 				problem_ = "it holds a value where one was erased";
 				return;
 			}
 		}
-	}
-
-	static bool IsErasedMarker(const core::JsonToken *t, uint32_t n)
-	{
-		return t != nullptr && n == 1 && t[0].kind == core::JsonKind::kString && t[0].text.str() == kErasedMarker;
 	}
 
 	static core::TextView Text(std::string_view s)

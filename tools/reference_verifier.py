@@ -32,6 +32,8 @@ import sys
 
 DIGEST_FORMAT = "audit_chain.digest.v1"
 ERASED_MARKER = "[ERASED]"  # what audit_chain.erase() leaves in place of an erased value
+# ... or, where the value named a row, a pseudonym that keeps erased rows apart
+ERASED_PSEUDONYM = re.compile(r"\[ERASED:[0-9a-f]{16}\]\Z")
 MAX_U32 = 2**32 - 1
 MAX_U64 = 2**64 - 1
 
@@ -183,9 +185,10 @@ class Unit:
         return self.kind if self.key is None else "%s %s" % (self.kind, self.key)
 
     def holds_only_markers(self):
-        """Every value the unit holds is the erasure marker."""
+        """Every value the unit holds is the erasure marker (or a pseudonym)."""
         def marker(v):
-            return isinstance(v, str) and not isinstance(v, Number) and v == ERASED_MARKER
+            return isinstance(v, str) and not isinstance(v, Number) and (
+                v == ERASED_MARKER or ERASED_PSEUDONYM.match(v) is not None)
         return (not self.flags & 1 or marker(self.old)) and (not self.flags & 2 or marker(self.new))
 
 

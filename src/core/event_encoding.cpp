@@ -5,6 +5,7 @@
 
 #include "core/byte_sink.hpp"
 #include "core/error.hpp"
+#include "core/hex.hpp"
 #include "core/sha256.hpp"
 #include "core/core_only.hpp"
 
@@ -47,22 +48,53 @@ private:
 	Hash cached_{};
 };
 
-constexpr char kErasedMarker[] = "[ERASED]";
+constexpr std::string_view kErasedMarker = "[ERASED]";
+constexpr std::string_view kPseudonymPrefix = "[ERASED:";
 
 bool
-IsErasedMarker(const JsonToken *tokens, uint32_t count)
+IsPseudonym(std::string_view s)
 {
-	return tokens != nullptr && count == 1 && tokens[0].kind == JsonKind::kString &&
-		   tokens[0].text.str() == kErasedMarker;
+	if (s.size() != kErasedPseudonymSize || s.substr(0, kPseudonymPrefix.size()) != kPseudonymPrefix ||
+		s.back() != ']')
+		return false;
+	for (size_t i = kPseudonymPrefix.size(); i + 1 < s.size(); i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
 }
+
+}  // namespace
+
+bool
+IsErasedValue(const JsonToken *tokens, uint32_t count)
+{
+	if (tokens == nullptr || count != 1 || tokens[0].kind != JsonKind::kString)
+		return false;
+	std::string_view s = tokens[0].text.str();
+	return s == kErasedMarker || IsPseudonym(s);
+}
+
+void
+ErasedPseudonym(const uint8_t *secret, size_t secret_size, const char *id, size_t id_size,
+				char out[kErasedPseudonymSize + 1])
+{
+	Hash mac = Sha256::Hmac(secret, secret_size, id, id_size);
+	std::memcpy(out, kPseudonymPrefix.data(), kPseudonymPrefix.size());
+	HexEncode(mac.bytes, 8, out + kPseudonymPrefix.size());
+	out[kErasedPseudonymSize - 1] = ']';
+	out[kErasedPseudonymSize] = '\0';
+}
+
+namespace {
 
 Hash
 CommitmentOf(ValueKeys &keys, const ValueUnit &unit, uint32_t index)
 {
 	if (unit.commitment != nullptr) {
-		// An erased value reads "[ERASED]": anything else in its place would not be covered.
-		if (((unit.flags & kHasOld) && !IsErasedMarker(unit.old_value, unit.old_tokens)) ||
-			((unit.flags & kHasNew) && !IsErasedMarker(unit.new_value, unit.new_tokens)))
+		// An erased value reads "[ERASED]" (or a pseudonym): anything else in its place would not
+		// be covered by the hash.
+		if (((unit.flags & kHasOld) && !IsErasedValue(unit.old_value, unit.old_tokens)) ||
+			((unit.flags & kHasNew) && !IsErasedValue(unit.new_value, unit.new_tokens)))
 			throw Error(ErrorCode::kDataCorrupted, "an erased value is not \"[ERASED]\"");
 		Hash stored;
 		std::memcpy(stored.bytes, unit.commitment, kHashSize);

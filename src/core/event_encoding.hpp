@@ -64,6 +64,19 @@ void DeriveValueKey(const uint8_t *salt, uint32_t index, uint8_t *key_out);
 // SHA-256("ACV1" || key || u8 flags || [canon(old)] || [canon(new)]).
 Hash ComputeCommitment(const uint8_t *value_key, const ValueUnit &unit);
 
+// What an erased value reads: "[ERASED]", or a pseudonym "[ERASED:" 16 lowercase hex digits "]"
+// where the value named a row (resource_id, details.new_resource_id), so that erased rows stay
+// apart. Only these may stand where a commitment replaced the value.
+bool IsErasedValue(const JsonToken *tokens, uint32_t count);
+
+constexpr size_t kErasedPseudonymSize = 25;  // "[ERASED:" + 16 hex + "]"
+
+// The pseudonym of row id `id` under a secret that is discarded after the erasure: the first
+// 8 bytes of HMAC-SHA-256(secret, id) in hex. Equal ids get equal pseudonyms within one erasure;
+// nothing links a pseudonym back to the id once the secret is gone.
+void ErasedPseudonym(const uint8_t *secret, size_t secret_size, const char *id, size_t id_size,
+					 char out[kErasedPseudonymSize + 1]);
+
 // Writes the canonical bytes of the event link (predecessor hash and event) into sink.
 template <typename Sink>
 void WriteEvent(Sink &sink, const Hash &previous, const EventView &event);

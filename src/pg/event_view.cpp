@@ -82,21 +82,13 @@ ApplyErasure(Jsonb *erasure, core::ValueUnit *units, uint32 nunits)
 	return NULL;
 }
 
-bool
-IsErasedMarker(const core::JsonToken *tokens, uint32 n)
-{
-	static const char marker[] = "[ERASED]";
-	return n == 1 && tokens[0].kind == core::JsonKind::kString && tokens[0].text.size == sizeof(marker) - 1 &&
-		   memcmp(tokens[0].text.data, marker, sizeof(marker) - 1) == 0;
-}
-
-// Every value an erased unit holds is the string "[ERASED]".
+// Every value an erased unit holds reads as erased ("[ERASED]" or a pseudonym).
 bool
 IsErasedUnit(const core::ValueUnit &u)
 {
-	if ((u.flags & core::kHasOld) && !IsErasedMarker(u.old_value, u.old_tokens))
+	if ((u.flags & core::kHasOld) && !core::IsErasedValue(u.old_value, u.old_tokens))
 		return false;
-	if ((u.flags & core::kHasNew) && !IsErasedMarker(u.new_value, u.new_tokens))
+	if ((u.flags & core::kHasNew) && !core::IsErasedValue(u.new_value, u.new_tokens))
 		return false;
 	return true;
 }

@@ -21,6 +21,8 @@ struct ReplayRow {
 	Jsonb *image;   // the row, when count > 0
 	int64 count;    // rows with this id (more than one only in a table without key)
 	bool known;     // false: the state of this id is unknown
+	int64 arrived_commit_seq;  // when it took a key another row held (deferred keys), else 0
+	TimestampTz arrived_stmt;
 	ReplayRow *next;
 };
 
@@ -58,6 +60,31 @@ Find(Replayer *r, const char *id, bool create)
 	return row;
 }
 
+// Another row under an id a row already has (a deferrable key, inside a transaction).
+ReplayRow *
+AddNewcomer(Replayer *r, const ReplayEvent *e, const char *id)
+{
+	uint64 h = HashId(id);
+	bool found;
+	Bucket *b = (Bucket *) hash_search(r->buckets, &h, HASH_ENTER, &found);
+	Assert(found);
+	ReplayRow *row = (ReplayRow *) MemoryContextAllocZero(r->cxt, sizeof(ReplayRow));
+	row->id = MemoryContextStrdup(r->cxt, id);
+	row->known = true;
+	row->arrived_commit_seq = e->commit_seq;
+	row->arrived_stmt = e->event_time;
+	// Last in the chain: the row that held the key first is found first.
+	ReplayRow **tail = &b->rows;
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	*tail = row;
+	MemoryContext old = MemoryContextSwitchTo(r->cxt);
+	r->crowded = lappend(r->crowded, row->id);
+	MemoryContextSwitchTo(old);
+	r->crowded_commit_seq = e->commit_seq;
+	return row;
+}
+
 void
 SetImage(Replayer *r, ReplayRow *row, Jsonb *image)
 {
@@ -89,6 +116,7 @@ Clear(Replayer *r)
 		hash_search(r->buckets, &b->hash, HASH_REMOVE, NULL);
 	}
 	r->inconsistent = NULL;
+	r->crowded = NIL;
 }
 
 bool
@@ -237,6 +265,52 @@ Inconsistent(Replayer *r, const ReplayEvent *e, const char *what)
 }
 
 void
+InconsistentText(Replayer *r, const char *what)
+{
+	if (r->inconsistent == NULL)
+		r->inconsistent = MemoryContextStrdup(r->cxt, what);
+}
+
+// The end of a transaction in which rows shared keys: each key must be one row's again. Rows
+// that left a shared key are forgotten.
+void
+SettleCrowded(Replayer *r)
+{
+	ListCell *lc;
+	foreach (lc, r->crowded) {
+		const char *id = (const char *) lfirst(lc);
+		uint64 h = HashId(id);
+		Bucket *b = (Bucket *) hash_search(r->buckets, &h, HASH_FIND, NULL);
+		if (b == NULL)
+			continue;
+		int live = 0;
+		ReplayRow *keep = NULL;
+		for (ReplayRow *row = b->rows; row != NULL; row = row->next)
+			if (strcmp(row->id, id) == 0) {
+				live += row->count > 0 || !row->known;
+				if (keep == NULL || (keep->count == 0 && keep->known && (row->count > 0 || !row->known)))
+					keep = row;
+			}
+		if (live > 1)
+			InconsistentText(r, psprintf("Two rows have key %s after transaction %lld.", id,
+										 (long long) r->crowded_commit_seq));
+		for (ReplayRow **link = &b->rows; *link != NULL;) {
+			ReplayRow *row = *link;
+			if (strcmp(row->id, id) == 0 && row != keep && row->count == 0 && row->known) {
+				*link = row->next;
+				if (row->image != NULL)
+					pfree(row->image);
+				pfree(row);
+			} else {
+				row->arrived_commit_seq = 0;
+				link = &row->next;
+			}
+		}
+	}
+	r->crowded = NIL;
+}
+
+void
 ReportInconsistent(Replayer *r)
 {
 	ereport(ERROR,
@@ -268,6 +342,71 @@ NotTracked(Replayer *r, const char *when)
 			 errmsg("%s was not tracked at %s", r->table, when),
 			 errdetail("It was untracked, or its capture trigger was disabled or dropped, and no change of that "
 					   "time was recorded.")));
+}
+
+// Rows under id whose state is no longer known: one unknown row remains.
+void
+MakeUnknown(Replayer *r, const char *id)
+{
+	ReplayRow *first = Find(r, id, true);
+	for (ReplayRow *row = first; row != NULL; row = row->next)
+		if (strcmp(row->id, id) == 0) {
+			SetImage(r, row, NULL);
+			row->count = 0;
+			row->known = row != first;
+		}
+}
+
+bool
+Contains(Jsonb *image, Jsonb *part)
+{
+	JsonbIterator *it1 = JsonbIteratorInit(&image->root);
+	JsonbIterator *it2 = JsonbIteratorInit(&part->root);
+	return JsonbDeepContains(&it1, &it2);
+}
+
+// The row a change of e->resource_id is about. Only a deferrable key can make it more than one:
+// then it is the one holding the values the change found, not moved there by the same
+// statement; *ambiguous when that still leaves rows that differ.
+ReplayRow *
+Target(Replayer *r, const ReplayEvent *e, bool *ambiguous)
+{
+	*ambiguous = false;
+	ReplayRow *first = Find(r, e->resource_id, false);
+	if (first == NULL || r->crowded == NIL)
+		return first;
+	List *live = NIL;
+	for (ReplayRow *row = first; row != NULL; row = row->next)
+		if (strcmp(row->id, e->resource_id) == 0 && row->count > 0)
+			live = lappend(live, row);
+	if (list_length(live) <= 1)
+		return live != NIL ? (ReplayRow *) linitial(live) : first;
+	List *matching = NIL;
+	ListCell *lc;
+	foreach (lc, live) {
+		ReplayRow *row = (ReplayRow *) lfirst(lc);
+		if (e->old_data == NULL || row->image == NULL || Contains(row->image, e->old_data))
+			matching = lappend(matching, row);
+	}
+	if (matching == NIL)
+		matching = live;
+	List *not_moved_by_it = NIL;
+	foreach (lc, matching) {
+		ReplayRow *row = (ReplayRow *) lfirst(lc);
+		if (!(row->arrived_commit_seq == e->commit_seq && row->arrived_stmt == e->event_time))
+			not_moved_by_it = lappend(not_moved_by_it, row);
+	}
+	if (not_moved_by_it != NIL)
+		matching = not_moved_by_it;
+	ReplayRow *chosen = (ReplayRow *) linitial(matching);
+	foreach (lc, matching) {
+		ReplayRow *row = (ReplayRow *) lfirst(lc);
+		// Equal rows are interchangeable.
+		if (row->image == NULL || chosen->image == NULL || VARSIZE(row->image) != VARSIZE(chosen->image) ||
+			memcmp(row->image, chosen->image, VARSIZE(chosen->image)) != 0)
+			*ambiguous = true;
+	}
+	return chosen;
 }
 
 }  // namespace
@@ -307,6 +446,8 @@ ReplayInit(Replayer *r, List *key_names, bool keyless, const char *table)
 	r->complete = false;
 	r->lenient = false;
 	r->inconsistent = NULL;
+	r->crowded = NIL;
+	r->crowded_commit_seq = 0;
 	r->tracked_since = 0;
 	r->table = table;
 }
@@ -315,6 +456,8 @@ void
 ReplayApply(Replayer *r, const ReplayEvent *e, const char **row_id_after)
 {
 	*row_id_after = NULL;
+	if (r->crowded != NIL && e->commit_seq != r->crowded_commit_seq)
+		SettleCrowded(r);
 	const char *a = e->action;
 	if (strcmp(a, "TRACK") == 0) {
 		Clear(r);
@@ -343,13 +486,17 @@ ReplayApply(Replayer *r, const ReplayEvent *e, const char **row_id_after)
 			return Inconsistent(r, e, "has no row image");
 		ReplayRow *row = Find(r, e->resource_id, true);
 		if (row->count > 0 && !r->keyless)
-			Inconsistent(r, e, "inserts a row that already exists");
+			row = AddNewcomer(r, e, e->resource_id);  // unique again by the end of the transaction?
 		SetImage(r, row, e->new_data);
 		row->count = r->keyless ? row->count + 1 : 1;
 		row->known = true;
 		*row_id_after = e->resource_id;
 	} else if (strcmp(a, "DELETE") == 0) {
-		ReplayRow *row = Find(r, e->resource_id, false);
+		bool ambiguous;
+		ReplayRow *row = Target(r, e, &ambiguous);
+		*row_id_after = e->resource_id;
+		if (ambiguous)
+			return MakeUnknown(r, e->resource_id);
 		if (row == NULL) {
 			// A row nobody recorded whole: it existed before tracking (without baseline).
 			if (r->complete)
@@ -363,10 +510,18 @@ ReplayApply(Replayer *r, const ReplayEvent *e, const char **row_id_after)
 		if (row->count == 0)
 			SetImage(r, row, NULL);
 		row->known = true;
-		*row_id_after = e->resource_id;
 	} else if (strcmp(a, "UPDATE") == 0) {
-		ReplayRow *row = Find(r, e->resource_id, false);
+		bool ambiguous;
+		ReplayRow *row = Target(r, e, &ambiguous);
 		const char *recorded = NewResourceId(e);
+		if (ambiguous) {
+			// Which of the rows sharing the key changed is not known.
+			MakeUnknown(r, e->resource_id);
+			const char *id = recorded != NULL ? recorded : e->resource_id;
+			MakeUnknown(r, id);
+			*row_id_after = id;
+			return;
+		}
 		if (row == NULL || row->count == 0 || !row->known) {
 			// Changes of a row whose whole image was never recorded (tracked without baseline),
 			// or of a row that does not exist (an inconsistency).
@@ -397,7 +552,7 @@ ReplayApply(Replayer *r, const ReplayEvent *e, const char **row_id_after)
 				SetImage(r, row, NULL);
 			ReplayRow *target = Find(r, id, true);
 			if (target->count > 0 && !r->keyless)
-				Inconsistent(r, e, "moves a row onto an existing key");
+				target = AddNewcomer(r, e, id);  // unique again by the end of the transaction?
 			SetImage(r, target, copy);
 			target->count = r->keyless ? target->count + 1 : 1;
 			target->known = true;
@@ -416,6 +571,8 @@ ReplayPeek(Replayer *r, const char *id)
 Jsonb *
 ReplayRowAt(Replayer *r, const char *id, const char *when)
 {
+	if (r->crowded != NIL)
+		SettleCrowded(r);
 	if (r->inconsistent != NULL && !r->lenient)
 		ReportInconsistent(r);
 	if (!r->tracked) {
@@ -431,9 +588,30 @@ ReplayRowAt(Replayer *r, const char *id, const char *when)
 	return NULL;
 }
 
+Jsonb *
+ReplayRowFor(Replayer *r, const ReplayEvent *e, const char *when)
+{
+	if (r->inconsistent != NULL && !r->lenient)
+		ReportInconsistent(r);
+	if (!r->tracked) {
+		if (r->lenient)
+			return NULL;
+		NotTracked(r, when);
+	}
+	bool ambiguous;
+	ReplayRow *row = Target(r, e, &ambiguous);
+	if (row != NULL && row->known && !ambiguous)
+		return row->count > 0 ? row->image : NULL;
+	if ((row != NULL || !r->complete) && !r->lenient)
+		Incomplete(r, e->resource_id, when);
+	return NULL;
+}
+
 void
 ReplayForEachRow(Replayer *r, void (*fn)(Jsonb *image, void *arg), void *arg, const char *when)
 {
+	if (r->crowded != NIL)
+		SettleCrowded(r);
 	if (r->inconsistent != NULL)
 		ReportInconsistent(r);
 	if (!r->tracked)

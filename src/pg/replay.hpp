@@ -6,6 +6,11 @@
 // the table (after a baseline or a TRUNCATE in the current tracking period). Reconstruction
 // never guesses: asking for what it does not know is an error (55000), and so is asking
 // across an inconsistency in the history (XX001) until a full re-baseline.
+//
+// A deferrable key lets two rows share a key inside a transaction (UPDATE t SET id = 3 - id):
+// the replayer then holds both, tells which one a later change of that key is about by the
+// values the change found (old_data) and by the rule that a statement never changes a row it
+// moved itself, and requires the key to be unique again when the transaction ends.
 #pragma once
 
 extern "C" {
@@ -22,6 +27,7 @@ struct ReplayEvent {
 	int64 commit_seq;
 	int64 seq;
 	TimestampTz committed_at;
+	TimestampTz event_time;   // the statement's start: tells rows moved by the same statement
 	const char *action;
 	const char *resource_id;  // NULL for table-wide events (TRACK, TRUNCATE, ALTER TABLE, ...)
 	Jsonb *old_data;
@@ -38,6 +44,8 @@ struct Replayer {
 	bool complete;        // every row of the table is known (not only those seen)
 	bool lenient;         // history(): unknown states are not errors
 	char *inconsistent;   // the first inconsistency met since the last full re-baseline, or NULL
+	List *crowded;        // ids two rows share inside the current transaction (deferred keys)
+	int64 crowded_commit_seq;
 	TimestampTz tracked_since;
 	const char *table;    // for messages
 };
@@ -52,6 +60,10 @@ void ReplayApply(Replayer *r, const ReplayEvent *e, const char **row_id_after);
 // The image of row id (NULL if the row does not exist); errors if it cannot be known
 // (unless lenient: then NULL too).
 Jsonb *ReplayRowAt(Replayer *r, const char *id, const char *when);
+
+// The image of the row event e (an UPDATE or DELETE not yet applied) is about: like
+// ReplayRowAt(r, e->resource_id, ...), but in the middle of e's transaction.
+Jsonb *ReplayRowFor(Replayer *r, const ReplayEvent *e, const char *when);
 
 // The image of id if the replay holds one (no error when unknown).
 Jsonb *ReplayPeek(Replayer *r, const char *id);

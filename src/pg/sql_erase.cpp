@@ -98,11 +98,14 @@ struct RowKeySpans {
 // The keys a row had: this one, and (recursively) the keys UPDATEs moved it from, each with
 // the position up to which its events are this row's.
 RowKeySpans
-RowKeys(const TableHistory &h, const char *id)
+RowKeys(const TableHistory &h, List *own_ids)
 {
-	List *ids = list_make1(pstrdup(id));
-	List *ucs = list_make1(MakeInt64(PG_INT64_MAX));
-	List *us = list_make1(MakeInt64(PG_INT64_MAX));
+	List *ids = list_copy(own_ids);
+	List *ucs = NIL, *us = NIL;
+	for (int i = 0; i < list_length(own_ids); i++) {
+		ucs = lappend(ucs, MakeInt64(PG_INT64_MAX));
+		us = lappend(us, MakeInt64(PG_INT64_MAX));
+	}
 	for (int i = 0; i < list_length(ids) && i < 10000; i++) {
 		Oid types[9];
 		Datum args[9];
@@ -120,7 +123,7 @@ RowKeys(const TableHistory &h, const char *id)
 							 "   AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) ($8, $9)",
 							 TableEventsFilter());
 		if (SPI_execute_with_args(sql, 9, types, args, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the keys of row %s", id);
+			elog(ERROR, "could not read the keys of row %s", (const char *) linitial(own_ids));
 		for (uint64 k = 0; k < SPI_processed; k++) {
 			bool isnull;
 			HeapTuple t = SPI_tuptable->vals[k];
@@ -148,9 +151,38 @@ RowKeys(const TableHistory &h, const char *id)
 	return spans;
 }
 
-// The map with the members named in `erased` replaced by the marker.
+// How one erasure names the rows it erases: each row id becomes a pseudonym under a secret
+// drawn for this erasure and then forgotten, so erased rows stay apart (time travel, reports)
+// without anything that leads back to them.
+struct ErasureNaming {
+	uint8 secret[32];
+	const char *row_id;  // erase(): every id of the row gets this id's pseudonym; NULL: each its own
+};
+
+void
+InitNaming(ErasureNaming *naming, const char *row_id)
+{
+	if (!pg_strong_random(naming->secret, sizeof(naming->secret)))
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate random bytes")));
+	naming->row_id = row_id;
+}
+
+char *
+PseudonymOf(const ErasureNaming *naming, const char *id, size_t len)
+{
+	if (naming->row_id != NULL) {
+		id = naming->row_id;
+		len = strlen(id);
+	}
+	char *out = (char *) palloc(core::kErasedPseudonymSize + 1);
+	CallCore([&] { core::ErasedPseudonym(naming->secret, sizeof(naming->secret), id, len, out); });
+	return out;
+}
+
+// The map with the members named in `erased` replaced by the marker; a row id it names
+// (new_resource_id) by its pseudonym.
 Jsonb *
-MarkErased(Jsonb *map, List *erased)
+MarkErased(Jsonb *map, List *erased, const ErasureNaming *naming)
 {
 	if (map == NULL || erased == NIL)
 		return map;
@@ -160,10 +192,11 @@ MarkErased(Jsonb *map, List *erased)
 	JsonbValue v;
 	JsonbIteratorToken tok;
 	bool skip_value = false;
+	char *key = NULL;
 	(void) JsonbIteratorNext(&it, &v, true);  // WJB_BEGIN_OBJECT
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE) {
 		if (tok == WJB_KEY) {
-			char *key = pnstrdup(v.val.string.val, v.val.string.len);
+			key = pnstrdup(v.val.string.val, v.val.string.len);
 			skip_value = false;
 			ListCell *lc;
 			foreach (lc, erased)
@@ -174,7 +207,9 @@ MarkErased(Jsonb *map, List *erased)
 				JsonbValue marker;
 				marker.type = jbvString;
 				marker.val.string.val = const_cast<char *>(kErased);
-				marker.val.string.len = (int) strlen(kErased);
+				if (naming != NULL && v.type == jbvString && strcmp(key, "new_resource_id") == 0)
+					marker.val.string.val = PseudonymOf(naming, v.val.string.val, v.val.string.len);
+				marker.val.string.len = (int) strlen(marker.val.string.val);
 				(void) pushJsonbValue(&state, WJB_VALUE, &marker);
 			} else {
 				(void) pushJsonbValue(&state, WJB_VALUE, &v);
@@ -198,7 +233,7 @@ AppendHexMember(StringInfo buf, bool *first, uint32 index, const uint8 *bytes, s
 // holding `value`. Returns the number of units erased (0: the event is left alone).
 int
 EraseEvent(int32 chain_id, int64 seq, bool all, const char *value, size_t value_len, const char *quoted,
-		   const CatalogOids *oids)
+		   const ErasureNaming *naming)
 {
 	Oid types[2] = {INT4OID, INT8OID};
 	Datum args[2] = {Int32GetDatum(chain_id), Int64GetDatum(seq)};
@@ -281,9 +316,12 @@ EraseEvent(int32 chain_id, int64 seq, bool all, const char *value, size_t value_
 	}
 	char *erasure = psprintf("{\"value_keys\": {%s}, \"commitments\": {%s}}", keys.data, commitments.data);
 
-	Jsonb *old_data = nulls[kEvOldData - 1] ? NULL : MarkErased(DatumGetJsonbP(values[kEvOldData - 1]), erased_columns);
-	Jsonb *new_data = nulls[kEvNewData - 1] ? NULL : MarkErased(DatumGetJsonbP(values[kEvNewData - 1]), erased_columns);
-	Jsonb *details = nulls[kEvDetails - 1] ? NULL : MarkErased(DatumGetJsonbP(values[kEvDetails - 1]), erased_details);
+	Jsonb *old_data =
+		nulls[kEvOldData - 1] ? NULL : MarkErased(DatumGetJsonbP(values[kEvOldData - 1]), erased_columns, NULL);
+	Jsonb *new_data =
+		nulls[kEvNewData - 1] ? NULL : MarkErased(DatumGetJsonbP(values[kEvNewData - 1]), erased_columns, NULL);
+	Jsonb *details =
+		nulls[kEvDetails - 1] ? NULL : MarkErased(DatumGetJsonbP(values[kEvDetails - 1]), erased_details, naming);
 
 	// Check before writing: the event must hash exactly as before.
 	Datum new_values[kEvNumAttrs];
@@ -299,8 +337,10 @@ EraseEvent(int32 chain_id, int64 seq, bool all, const char *value, size_t value_
 		new_values[kEvNewData - 1] = JsonbPGetDatum(new_data);
 	if (details)
 		new_values[kEvDetails - 1] = JsonbPGetDatum(details);
-	if (erased_resource_id)
-		new_values[kEvResourceId - 1] = CStringGetTextDatum(kErased);
+	if (erased_resource_id) {
+		const core::JsonToken &id = view.resource_id->new_value[0];
+		new_values[kEvResourceId - 1] = CStringGetTextDatum(PseudonymOf(naming, id.text.data, id.text.size));
+	}
 	core::EventView after_view;
 	problem = BuildEventView(new_values, new_nulls, &context_hash, "", &after_view);
 	core::Hash after;
@@ -335,7 +375,7 @@ struct EraseCounts {
 // Erases in every event listed by `sql` (returning chain_id, seq) with its arguments.
 EraseCounts
 EraseMatching(const char *sql, int nargs, Oid *types, Datum *args, bool all, const char *value, const char *quoted,
-			  const CatalogOids *oids)
+			  const ErasureNaming *naming)
 {
 	EraseCounts counts = {0, 0};
 	int rc = SPI_execute_with_args(sql, nargs, types, args, NULL, true, 0);
@@ -354,7 +394,7 @@ EraseMatching(const char *sql, int nargs, Oid *types, Datum *args, bool all, con
 	for (uint64 i = 0; i < n; i++) {
 		CHECK_FOR_INTERRUPTS();
 		MemoryContext old = MemoryContextSwitchTo(per_event);
-		int units = EraseEvent(chains[i], seqs[i], all, value, len, quoted, oids);
+		int units = EraseEvent(chains[i], seqs[i], all, value, len, quoted, naming);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(per_event);
 		if (units > 0) {
@@ -398,13 +438,13 @@ audit_chain_erase(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	TableHistory h = LoadTable(relid);
 	char *resource_type = MemoryContextStrdup(caller, h.name);  // outlives SPI_finish()
-	char *id = KeyToId(h, key);
-	// The row's events: under this key, and under each key it had before an UPDATE moved it
+	List *ids = KeyIdsOfAllEras(h, key);
+	// The row's events: under this key (as written in every era of its key's type), and under each key it had before an UPDATE moved it
 	// here (up to that move: later events under a former key are another row's).
 	Oid types[9];
 	Datum args[9];
 	TableEventsFilterParams(h, types, args);
-	RowKeySpans spans = RowKeys(h, id);
+	RowKeySpans spans = RowKeys(h, ids);
 	types[6] = TEXTARRAYOID;
 	types[7] = types[8] = INT8ARRAYOID;
 	args[6] = spans.ids;
@@ -421,7 +461,9 @@ audit_chain_erase(PG_FUNCTION_ARGS)
 						 "      AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) (k.ucs, k.us))"
 						 " ORDER BY e.chain_id, e.seq",
 						 TableEventsFilter());
-	EraseCounts counts = EraseMatching(sql, 9, types, args, true, NULL, NULL, oids);
+	ErasureNaming naming;
+	InitNaming(&naming, (const char *) linitial(ids));
+	EraseCounts counts = EraseMatching(sql, 9, types, args, true, NULL, NULL, &naming);
 	SPI_finish();
 	RecordErasure(oids, resource_type, "key", counts);
 	PG_RETURN_INT64(counts.events);
@@ -482,7 +524,9 @@ audit_chain_erase_value(PG_FUNCTION_ARGS)
 		"    OR pg_catalog.strpos(e.details::pg_catalog.text, $9) OPERATOR(pg_catalog.>) 0)%s"
 		" ORDER BY e.chain_id, e.seq",
 		scope);
-	EraseCounts counts = EraseMatching(sql, nargs, types, args, false, value, quoted.data, oids);
+	ErasureNaming naming;
+	InitNaming(&naming, NULL);
+	EraseCounts counts = EraseMatching(sql, nargs, types, args, false, value, quoted.data, &naming);
 	SPI_finish();
 	RecordErasure(oids, resource_type, "value", counts);
 	PG_RETURN_INT64(counts.events);

@@ -25,6 +25,7 @@ extern "C" {
 #include "utils/datum.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -51,11 +52,12 @@ enum EventColumn {
 	kQXid,
 	kQActorId,
 	kQDbUser,
+	kQEventTime,
 };
 
 constexpr char kEventColumns[] =
 	"e.commit_seq, e.seq, e.committed_at, e.action, e.resource_id, e.old_data, e.new_data, e.details, "
-	"e.chain_id, e.xid, c.actor_id, c.current_user_name "
+	"e.chain_id, e.xid, c.actor_id, c.current_user_name, e.event_time "
 	"FROM audit_chain.events e "
 	"JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref "
 	"LEFT JOIN audit_chain.contexts c ON c.context_id OPERATOR(pg_catalog.=) e.context_id ";
@@ -105,6 +107,7 @@ ToReplayEvent(HeapTuple t, TupleDesc d, ReplayEvent *e)
 	e->commit_seq = GetInt64(t, d, kQCommitSeq);
 	e->seq = GetInt64(t, d, kQSeq);
 	e->committed_at = GetTimestamp(t, d, kQCommittedAt);
+	e->event_time = GetTimestamp(t, d, kQEventTime);
 	e->action = GetText(t, d, kQAction);
 	e->resource_id = GetText(t, d, kQResourceId);
 	e->old_data = GetJsonb(t, d, kQOldData);
@@ -223,6 +226,10 @@ LoadTable(Oid relid)
 	for (int k = 0; k < info->nkeys; k++)
 		h.key_names = lappend(h.key_names, info->columns[info->key_attnums[k] - 1].name);
 	h.keyless = info->nkeys == 0;
+	h.column_names = NIL;
+	for (int i = 0; i < info->natts; i++)
+		if (info->columns[i].name != NULL)
+			h.column_names = lappend(h.column_names, info->columns[i].name);
 	table_close(rel, AccessShareLock);
 
 	// The names its events were recorded under, each with the period it was this table's:
@@ -356,6 +363,7 @@ TrackingStart(const TableHistory &h, TimestampTz at, const char *when)
 }
 
 struct Alter {
+	Position position;
 	TimestampTz committed_at;
 	Jsonb *details;
 };
@@ -370,7 +378,7 @@ AltersFrom(const TableHistory &h, Position from)
 	types[6] = types[7] = INT8OID;
 	values[6] = Int64GetDatum(from.commit_seq);
 	values[7] = Int64GetDatum(from.seq);
-	char *sql = psprintf("SELECT e.committed_at, e.details FROM audit_chain.events e"
+	char *sql = psprintf("SELECT e.committed_at, e.details, e.commit_seq, e.seq FROM audit_chain.events e"
 						 "  JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
 						 " WHERE %s AND e.resource_id IS NULL AND e.action OPERATOR(pg_catalog.=) 'ALTER TABLE'"
 						 "   AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.>=) ($7, $8)"
@@ -384,6 +392,8 @@ AltersFrom(const TableHistory &h, Position from)
 		Alter *a = (Alter *) palloc(sizeof(Alter));
 		a->committed_at = GetTimestamp(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 		a->details = GetJsonb(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		a->position.commit_seq = GetInt64(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+		a->position.seq = GetInt64(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4);
 		alters = lappend(alters, a);
 	}
 	return alters;
@@ -426,9 +436,21 @@ FirstAlterAfter(List *alters, TimestampTz at)
 	return i;
 }
 
-// The image with its keys named as today (columns dropped since are left out).
+bool
+HasColumn(const TableHistory &h, const char *name)
+{
+	ListCell *lc;
+	foreach (lc, h.column_names)
+		if (strcmp((const char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+// The image with its keys named as today. A column dropped since keeps the name it had,
+// unless today's table has another column of that name (then it is left out: the value is
+// not that column's).
 Jsonb *
-InTodaysNames(Jsonb *image, List *alters, int first)
+InTodaysNames(const TableHistory &h, Jsonb *image, List *alters, int first)
 {
 	if (first >= list_length(alters))
 		return image;
@@ -441,7 +463,10 @@ InTodaysNames(Jsonb *image, List *alters, int first)
 	const char *today = NULL;
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE) {
 		if (tok == WJB_KEY) {
-			today = NameToday(alters, first, pnstrdup(v.val.string.val, v.val.string.len));
+			char *then = pnstrdup(v.val.string.val, v.val.string.len);
+			today = NameToday(alters, first, then);
+			if (today == NULL && !HasColumn(h, then))
+				today = then;
 			if (today != NULL)
 				PushJsonbKey(&state, today);
 		} else if (tok == WJB_VALUE && today != NULL) {
@@ -479,37 +504,140 @@ KeyNamesBefore(const TableHistory &h, List *alters)
 	return names;
 }
 
-// A key column whose type changed after alter `first` changes how keys are written: rows
-// before and after cannot be matched by key. Refuse rather than answer for the wrong row.
-void
-CheckKeyNotRetyped(const TableHistory &h, List *alters, int first)
+// The type a retype recorded a column had before (its "from"), or NULL.
+const char *
+RetypedFrom(const Alter *a, const char *column)
 {
-	for (int i = first; i < list_length(alters); i++) {
-		Alter *a = (Alter *) list_nth(alters, i);
-		JsonbValue *retyped = JsonbMember(&a->details->root, "columns_retyped");
-		if (retyped == NULL || retyped->type != jbvBinary)
-			continue;
-		ListCell *lc;
-		foreach (lc, h.key_names) {
-			// The key column as it was named at that alter: today's name, renames undone.
-			const char *today = (const char *) lfirst(lc);
+	JsonbValue *retyped = JsonbMember(&a->details->root, "columns_retyped");
+	if (retyped == NULL || retyped->type != jbvBinary)
+		return NULL;
+	JsonbValue *change = JsonbMember(retyped->val.binary.data, column);
+	if (change == NULL || change->type != jbvBinary)
+		return NULL;
+	return JsonbStringMember(change->val.binary.data, "from");
+}
+
+// Whether alter i retyped a key column (today's names in h.key_names).
+bool
+RetypesKey(const TableHistory &h, List *alters, int i)
+{
+	Alter *a = (Alter *) list_nth(alters, i);
+	JsonbValue *retyped = JsonbMember(&a->details->root, "columns_retyped");
+	if (retyped == NULL || retyped->type != jbvBinary)
+		return false;
+	JsonbIterator *it = JsonbIteratorInit(retyped->val.binary.data);
+	JsonbValue v;
+	JsonbIteratorToken tok;
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if (tok == WJB_KEY) {
+			const char *now = NameToday(alters, i + 1, pnstrdup(v.val.string.val, v.val.string.len));
+			ListCell *lc;
+			foreach (lc, h.key_names)
+				if (h.keyless || (now != NULL && strcmp(now, (const char *) lfirst(lc)) == 0))
+					return true;
+			if (h.keyless)
+				return true;
+		}
+	return false;
+}
+
+char *
+TodaysTypeOf(const TableHistory &h, const char *column)
+{
+	AttrNumber attnum = get_attnum(h.relid, column);
+	Oid typid, collation;
+	int32 typmod;
+	get_atttypetypmodcoll(h.relid, attnum, &typid, &typmod, &collation);
+	return format_type_with_typemod(typid, typmod);
+}
+
+// The row id of `key` as capture wrote it between alter first-1 and alter first: key columns
+// retyped since are typed as they were then (5 then, 5.00 today).
+char *
+KeyToIdAsOf(const TableHistory &h, Jsonb *key, List *alters, int first)
+{
+	char *today = KeyToId(h, key);  // also checks the key
+	if (h.keyless)
+		return today;
+	List *types = NIL;
+	bool any = false;
+	ListCell *lc;
+	foreach (lc, h.key_names) {
+		const char *type = NULL;
+		for (int i = first; i < list_length(alters) && type == NULL; i++) {
+			Alter *a = (Alter *) list_nth(alters, i);
+			// The column as it was named at that alter: today's name with later renames undone.
+			JsonbValue *retyped = JsonbMember(&a->details->root, "columns_retyped");
+			if (retyped == NULL || retyped->type != jbvBinary)
+				continue;
 			JsonbIterator *it = JsonbIteratorInit(retyped->val.binary.data);
 			JsonbValue v;
 			JsonbIteratorToken tok;
 			while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-				if (tok == WJB_KEY) {
-					const char *then = pnstrdup(v.val.string.val, v.val.string.len);
+				if (tok == WJB_KEY && type == NULL) {
+					char *then = pnstrdup(v.val.string.val, v.val.string.len);
 					const char *now = NameToday(alters, i + 1, then);
-					if (now != NULL && strcmp(now, today) == 0)
-						ereport(ERROR,
-								(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-								 errmsg("key column \"%s\" of %s changed type at %s", today, h.name,
-										timestamptz_to_str(a->committed_at)),
-								 errdetail("Keys recorded before and after a type change of a key column are "
-										   "written differently, so a row cannot be followed across it.")));
+					if (now != NULL && strcmp(now, (const char *) lfirst(lc)) == 0) {
+						type = RetypedFrom(a, then);
+						if (type == NULL)
+							ereport(ERROR,
+									(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+									 errmsg("the type key column \"%s\" of %s had before %s is not recorded",
+											(const char *) lfirst(lc), h.name, timestamptz_to_str(a->committed_at))));
+					}
 				}
 		}
+		types = lappend(types, (void *) type);
+		any |= type != NULL;
 	}
+	if (!any)
+		return today;
+	// Each value through its type of then, written as capture writes values.
+	JsonbParseState *state = NULL;
+	PinnedSettings pinned = NoPinnedSettings();
+	(void) pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	ListCell *tc;
+	forboth (lc, h.key_names, tc, types) {
+		JsonbValue *v = JsonbMember(&key->root, (const char *) lfirst(lc));
+		char *text = v->type == jbvString ? pnstrdup(v->val.string.val, v->val.string.len)
+										  : JsonbToCString(NULL, v->type == jbvBinary ? v->val.binary.data
+																				   : &JsonbValueToJsonb(v)->root,
+														   -1);
+		const char *type = (const char *) lfirst(tc);
+		char *sql = psprintf("SELECT CAST($1 AS %s)", type != NULL ? type : "pg_catalog.text");
+		if (type == NULL)
+			sql = psprintf("SELECT CAST($1 AS %s)", TodaysTypeOf(h, (const char *) lfirst(lc)));
+		Oid argtypes[1] = {TEXTOID};
+		Datum args[1] = {CStringGetTextDatum(text)};
+		if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not type the key for %s", h.name);
+		bool isnull;
+		Datum typed = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		PushDatumAsJson(&state, WJB_ELEM, typed, isnull, SPI_gettypeid(SPI_tuptable->tupdesc, 1), &pinned);
+	}
+	Jsonb *values = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_ARRAY, NULL));
+	UnpinSettings(&pinned);
+	return text_to_cstring(ResourceIdFromKeyArray(values, list_length(h.key_names)));
+}
+
+// A table without key: its rows' ids digest every value, so a retype after alter `first`
+// makes rows before and after unmatchable by id. Refuse rather than answer for another row.
+void
+CheckNoRetypeWithoutKey(const TableHistory &h, List *alters, int first)
+{
+	if (!h.keyless)
+		return;
+	for (int i = first; i < list_length(alters); i++)
+		if (RetypesKey(h, alters, i)) {
+			Alter *a = (Alter *) list_nth(alters, i);
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("a row of %s cannot be followed across a later change of a column's type", h.name),
+					 errdetail("%s has no key: its rows are identified by all their values, which the type change "
+							   "at %s rewrote.",
+							   h.name, timestamptz_to_str(a->committed_at)),
+					 errhint("Use table_at() for that moment instead.")));
+		}
 }
 
 // Opens a cursor over the table's events between `from` (inclusive) and `until` (exclusive),
@@ -571,7 +699,7 @@ struct ReplayScope {
 // the row does not exist). A row that arrived under this key by a key change is followed
 // back to its previous key. Errors when the image cannot be known, unless lenient.
 Jsonb *
-ImageBefore(const ReplayScope &s, const char *id, Position until, int depth)
+ImageBefore(const ReplayScope &s, const char *id, Position until, const ReplayEvent *about, int depth)
 {
 	if (depth > kMaxKeyChanges)
 		ereport(ERROR,
@@ -593,7 +721,7 @@ ImageBefore(const ReplayScope &s, const char *id, Position until, int depth)
 			ToReplayEvent(batch->vals[i], batch->tupdesc, &e);
 			if (e.resource_id != NULL && strcmp(e.resource_id, id) != 0 && strcmp(e.action, "UPDATE") == 0) {
 				// Arrival by key change: the row's image is its previous key's, just before.
-				Jsonb *previous = ImageBefore(s, e.resource_id, Position{e.commit_seq, e.seq}, depth + 1);
+				Jsonb *previous = ImageBefore(s, e.resource_id, Position{e.commit_seq, e.seq}, &e, depth + 1);
 				if (previous != NULL)
 					ReplaySetRow(&r, e.resource_id, previous);
 			}
@@ -603,7 +731,7 @@ ImageBefore(const ReplayScope &s, const char *id, Position until, int depth)
 		SPI_freetuptable(batch);
 	}
 	SPI_cursor_close(portal);
-	Jsonb *image = ReplayRowAt(&r, id, s.when);
+	Jsonb *image = about != NULL ? ReplayRowFor(&r, about, s.when) : ReplayRowAt(&r, id, s.when);
 	if (image == NULL)
 		return NULL;
 	Jsonb *copy = (Jsonb *) palloc(VARSIZE(image));
@@ -619,12 +747,12 @@ RowAt(const TableHistory &h, Jsonb *key, TimestampTz at, bool today_names, Memor
 	Position start = TrackingStart(h, at, when);
 	List *alters = AltersFrom(h, start);
 	int first_after = FirstAlterAfter(alters, at);
-	CheckKeyNotRetyped(h, alters, first_after);
-	const char *id = KeyToId(h, key);
+	CheckNoRetypeWithoutKey(h, alters, first_after);
+	const char *id = KeyToIdAsOf(h, key, alters, first_after);
 	ReplayScope scope = {&h, alters, start, at, true, when, false};
-	Jsonb *image = ImageBefore(scope, id, kEnd, 0);
+	Jsonb *image = ImageBefore(scope, id, kEnd, NULL, 0);
 	if (image != NULL && today_names)
-		image = InTodaysNames(image, alters, first_after);
+		image = InTodaysNames(h, image, alters, first_after);
 	Jsonb *result = NULL;
 	if (image != NULL) {
 		result = (Jsonb *) MemoryContextAlloc(result_cxt, VARSIZE(image));
@@ -634,6 +762,7 @@ RowAt(const TableHistory &h, Jsonb *key, TimestampTz at, bool today_names, Memor
 }
 
 struct EmitRows {
+	const TableHistory *h;
 	Tuplestorestate *store;
 	TupleDesc desc;
 	List *alters;
@@ -645,7 +774,7 @@ EmitRow(Jsonb *image, void *arg)
 {
 	EmitRows *emit = (EmitRows *) arg;
 	if (emit->first_after >= 0)
-		image = InTodaysNames(image, emit->alters, emit->first_after);
+		image = InTodaysNames(*emit->h, image, emit->alters, emit->first_after);
 	Datum values[1] = {JsonbPGetDatum(image)};
 	bool nulls[1] = {false};
 	tuplestore_putvalues(emit->store, emit->desc, values, nulls);
@@ -659,6 +788,30 @@ IsRewrite(const ReplayEvent &e)
 }
 
 }  // namespace
+
+namespace audit_chain::pg {
+
+// Every way the row's key was written: today's, and the one of each era before a retype of
+// a key column. A retype does not change which row a key denotes, so every one is this row's.
+List *
+KeyIdsOfAllEras(const TableHistory &h, Jsonb *key)
+{
+	List *alters = AltersFrom(h, kStart);
+	List *ids = list_make1(KeyToId(h, key));
+	for (int i = 0; i < list_length(alters); i++)
+		if (RetypesKey(h, alters, i)) {
+			char *id = KeyToIdAsOf(h, key, alters, i);
+			ListCell *lc;
+			bool seen = false;
+			foreach (lc, ids)
+				seen |= strcmp((const char *) lfirst(lc), id) == 0;
+			if (!seen)
+				ids = lappend(ids, id);
+		}
+	return ids;
+}
+
+}  // namespace audit_chain::pg
 
 extern "C" {
 
@@ -725,7 +878,7 @@ audit_chain_table_at(PG_FUNCTION_ARGS)
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
-	EmitRows emit = {rsinfo->setResult, rsinfo->setDesc, alters, today_names ? first_after : -1};
+	EmitRows emit = {&h, rsinfo->setResult, rsinfo->setDesc, alters, today_names ? first_after : -1};
 	MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	ReplayForEachRow(&r, EmitRow, &emit, when);
 	MemoryContextSwitchTo(old);
@@ -750,14 +903,24 @@ audit_chain_history(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	TableHistory h = LoadTable(relid);
 	List *alters = AltersFrom(h, kStart);
-	CheckKeyNotRetyped(h, alters, 0);
-	const char *id = KeyToId(h, key);
+	CheckNoRetypeWithoutKey(h, alters, 0);
 	ReplayScope scope = {&h, alters, kStart, 0, false, "its arrival", true};
 	Replayer r;
 	ReplayInit(&r, KeyNamesBefore(h, alters), h.keyless, h.name);
 	r.lenient = true;
 
-	Portal portal = OpenEvents(h, id, kStart, kEnd, 0, false);
+	// A retype of a key column changes how the row's key is written: the history is read in
+	// eras between such retypes, each under the key as written then.
+	int era_first = 0;  // the first alter after the era's start
+	Position era_start = kStart;
+	for (bool last_era = false; !last_era;) {
+	int boundary = era_first;
+	while (boundary < list_length(alters) && !RetypesKey(h, alters, boundary))
+		boundary++;
+	last_era = h.keyless || boundary >= list_length(alters);
+	Position era_end = last_era ? kEnd : ((Alter *) list_nth(alters, boundary))->position;
+	const char *id = KeyToIdAsOf(h, key, alters, era_first);
+	Portal portal = OpenEvents(h, id, era_start, era_end, 0, false);
 	for (;;) {
 		SPI_cursor_fetch(portal, true, kFetchBatch);
 		if (SPI_processed == 0)
@@ -771,7 +934,7 @@ audit_chain_history(PG_FUNCTION_ARGS)
 			ToReplayEvent(t, d, &e);
 			if (e.resource_id != NULL && strcmp(e.resource_id, id) != 0 && strcmp(e.action, "UPDATE") == 0) {
 				// Arrival by key change: take the image the row had under its previous key.
-				Jsonb *previous = ImageBefore(scope, e.resource_id, Position{e.commit_seq, e.seq}, 1);
+				Jsonb *previous = ImageBefore(scope, e.resource_id, Position{e.commit_seq, e.seq}, &e, 1);
 				if (previous != NULL)
 					ReplaySetRow(&r, e.resource_id, previous);
 			}
@@ -818,6 +981,9 @@ audit_chain_history(PG_FUNCTION_ARGS)
 		SPI_freetuptable(batch);
 	}
 	SPI_cursor_close(portal);
+	era_first = boundary + 1;
+	era_start = era_end;
+	}
 	SPI_finish();
 	return (Datum) 0;
 }

@@ -351,6 +351,7 @@ List *
 TouchedRelations(void)
 {
 	List *relids = NIL;
+	MemoryContext caller = CurrentMemoryContext;  // the list outlives SPI_finish()
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	// objsubid is a column number for column-level commands (RENAME COLUMN): keep those too.
@@ -362,8 +363,11 @@ TouchedRelations(void)
 	for (uint64 i = 0; i < SPI_processed; i++) {
 		bool isnull;
 		Oid relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		if (!isnull)
+		if (!isnull) {
+			MemoryContext old = MemoryContextSwitchTo(caller);
 			relids = lappend_oid(relids, relid);
+			MemoryContextSwitchTo(old);
+		}
 	}
 	SPI_finish();
 	return relids;
@@ -658,6 +662,7 @@ audit_chain_on_sql_drop(PG_FUNCTION_ARGS)
 	const CatalogOids *oids = GetCatalogOids(true);
 	if (oids == NULL)
 		PG_RETURN_VOID();  // the extension itself is being dropped
+	MemoryContext caller = CurrentMemoryContext;  // the lists below outlive SPI_finish()
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	int rc = SPI_execute("SELECT objid FROM pg_catalog.pg_event_trigger_dropped_objects() "
@@ -669,8 +674,10 @@ audit_chain_on_sql_drop(PG_FUNCTION_ARGS)
 	List *candidates = NIL;
 	for (uint64 i = 0; i < SPI_processed; i++) {
 		bool isnull;
-		candidates = lappend_oid(candidates,
-								 DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
+		Oid relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+		candidates = lappend_oid(candidates, relid);
+		MemoryContextSwitchTo(spi);
 	}
 	// Capture triggers dropped by hand (not by untrack(), not with their table).
 	List *trigger_tables = NIL;
@@ -689,8 +696,11 @@ audit_chain_on_sql_drop(PG_FUNCTION_ARGS)
 				continue;
 			Oid nsp = get_namespace_oid(schema, true);
 			Oid relid = OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
-			if (OidIsValid(relid))
+			if (OidIsValid(relid)) {
+				MemoryContext spi = MemoryContextSwitchTo(caller);
 				trigger_tables = lappend(trigger_tables, list_make2(makeInteger((int) relid), pstrdup(trigger)));
+				MemoryContextSwitchTo(spi);
+			}
 		}
 	}
 	SPI_finish();

@@ -21,6 +21,7 @@ struct TableHistory {
 	Datum until_commit_seq;  // int8[]: where it ends (exclusive)
 	Datum until_seq;         // int8[]
 	List *key_names;         // today's key column names (NIL: keyless)
+	List *column_names;      // today's column names
 	bool keyless;
 };
 
@@ -35,5 +36,8 @@ void TableEventsFilterParams(const TableHistory &h, Oid *types, Datum *values);
 // The row id of a key given as {"column": value, ...} (the whole row for a table without key),
 // formatted exactly as capture formats it.
 char *KeyToId(const TableHistory &h, Jsonb *key);
+
+// Every id the row with this key was recorded under across retypes of key columns (today's first).
+List *KeyIdsOfAllEras(const TableHistory &h, Jsonb *key);
 
 }  // namespace audit_chain::pg

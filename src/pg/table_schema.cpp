@@ -84,7 +84,7 @@ DescribeSchemaChange(Relation rel, Jsonb *old_columns, const char *old_name, con
 	TupleDesc desc = RelationGetDescr(rel);
 
 	// Collected first, then written in a fixed order of sections.
-	List *renamed_from = NIL, *renamed_to = NIL, *dropped = NIL, *retyped = NIL, *retyped_to = NIL;
+	List *renamed_from = NIL, *renamed_to = NIL, *dropped = NIL, *retyped = NIL, *retyped_from = NIL, *retyped_to = NIL;
 	List *added = NIL;  // attnums
 	for (int i = 0; i < desc->natts; i++) {
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -106,6 +106,7 @@ DescribeSchemaChange(Relation rel, Jsonb *old_columns, const char *old_name, con
 		char *type = format_type_with_typemod(att->atttypid, att->atttypmod);
 		if (match->type != NULL && strcmp(match->type, type) != 0) {
 			retyped = lappend(retyped, pstrdup(NameStr(att->attname)));
+			retyped_from = lappend(retyped_from, match->type);
 			retyped_to = lappend(retyped_to, type);
 			result.rebaseline = true;  // every value was converted by the rewrite
 		}
@@ -171,10 +172,16 @@ DescribeSchemaChange(Relation rel, Jsonb *old_columns, const char *old_name, con
 	if (retyped != NIL) {
 		PushJsonbKey(&state, "columns_retyped");
 		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-		ListCell *a, *b;
-		forboth (a, retyped, b, retyped_to) {
+		// The type before too: keys written in it are found again by it (time travel).
+		ListCell *a, *b, *c;
+		forthree (a, retyped, b, retyped_from, c, retyped_to) {
 			PushJsonbKey(&state, (const char *) lfirst(a));
+			(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+			PushJsonbKey(&state, "from");
 			PushJsonbString(&state, WJB_VALUE, (const char *) lfirst(b));
+			PushJsonbKey(&state, "to");
+			PushJsonbString(&state, WJB_VALUE, (const char *) lfirst(c));
+			(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 		}
 		(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}

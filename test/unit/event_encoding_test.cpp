@@ -466,6 +466,49 @@ TEST(EventEncoding, ErasedValuesMustReadErased)
 	EXPECT_CORE_ERROR(HashEvent(HashFromBytes(kPrevious), view), ErrorCode::kDataCorrupted);
 }
 
+TEST(EventEncoding, ErasedRowIdsMayBePseudonyms)
+{
+	// A pseudonym keeps erased rows apart and hashes like the marker: the commitment covers it.
+	const uint8_t secret[32] = {1, 2, 3};
+	char p5[core::kErasedPseudonymSize + 1], p5_again[core::kErasedPseudonymSize + 1],
+		p6[core::kErasedPseudonymSize + 1];
+	core::ErasedPseudonym(secret, sizeof(secret), "5", 1, p5);
+	core::ErasedPseudonym(secret, sizeof(secret), "5", 1, p5_again);
+	core::ErasedPseudonym(secret, sizeof(secret), "6", 1, p6);
+	EXPECT_STREQ(p5, p5_again);
+	EXPECT_STRNE(p5, p6);
+	EXPECT_EQ(std::string(p5).size(), core::kErasedPseudonymSize);
+	EXPECT_EQ(std::string(p5).substr(0, 8), "[ERASED:");
+	const uint8_t other_secret[32] = {9};
+	char p5_other[core::kErasedPseudonymSize + 1];
+	core::ErasedPseudonym(other_secret, sizeof(other_secret), "5", 1, p5_other);
+	EXPECT_STRNE(p5, p5_other);  // nothing ties two erasures' pseudonyms together
+
+	TestEvent marker = RichEvent();
+	Erase(marker, {0});
+	const std::string want = EventHash(marker);
+	TestEvent pseudonym = RichEvent();
+	Erase(pseudonym, {0});
+	std::string p(p5);
+	pseudonym.Units()[0]->new_value = Tokens(), pseudonym.Units()[0]->new_value.str(p);
+	EXPECT_EQ(ToHex(EventHash(pseudonym)), ToHex(want));
+
+	const std::vector<std::string> not_pseudonyms = {
+		"[ERASED:0123456789abcde]",    // 15 digits
+		"[ERASED:0123456789abcdef0]",  // 17 digits
+		"[ERASED:0123456789ABCDEF]",   // upper case
+		"[ERASED:0123456789abcdeg]",   // not hex
+		"[ERASED 0123456789abcdef]",
+		"[ERASED:0123456789abcdef",
+	};
+	for (const std::string &forged : not_pseudonyms) {
+		TestEvent e = RichEvent();
+		Erase(e, {0});
+		e.Units()[0]->new_value = Tokens(), e.Units()[0]->new_value.str(forged);
+		EXPECT_CORE_ERROR(EventHash(e), ErrorCode::kDataCorrupted) << forged;
+	}
+}
+
 TEST(EventEncoding, SaltAndErasureDataNeverTogether)
 {
 	// An event keeps its salt or explicit keys and commitments, never both: with both, a
