@@ -350,6 +350,8 @@ ChangesPartitions(Node *parsetree)
 List *
 TouchedRelations(void)
 {
+	// The list must outlive SPI_finish(), which frees everything allocated in SPI's context.
+	MemoryContext caller = CurrentMemoryContext;
 	List *relids = NIL;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -359,12 +361,14 @@ TouchedRelations(void)
 						 true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %d", rc);
+	MemoryContext spi = MemoryContextSwitchTo(caller);
 	for (uint64 i = 0; i < SPI_processed; i++) {
 		bool isnull;
 		Oid relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 		if (!isnull)
 			relids = lappend_oid(relids, relid);
 	}
+	MemoryContextSwitchTo(spi);
 	SPI_finish();
 	return relids;
 }
@@ -658,6 +662,9 @@ audit_chain_on_sql_drop(PG_FUNCTION_ARGS)
 	const CatalogOids *oids = GetCatalogOids(true);
 	if (oids == NULL)
 		PG_RETURN_VOID();  // the extension itself is being dropped
+	// The lists below must outlive SPI_finish(), which frees everything allocated in SPI's
+	// context: they are built in the caller's.
+	MemoryContext caller = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	int rc = SPI_execute("SELECT objid FROM pg_catalog.pg_event_trigger_dropped_objects() "
@@ -667,11 +674,13 @@ audit_chain_on_sql_drop(PG_FUNCTION_ARGS)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %d", rc);
 	List *candidates = NIL;
+	MemoryContext spi = MemoryContextSwitchTo(caller);
 	for (uint64 i = 0; i < SPI_processed; i++) {
 		bool isnull;
 		candidates = lappend_oid(candidates,
 								 DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
 	}
+	MemoryContextSwitchTo(spi);
 	// Capture triggers dropped by hand (not by untrack(), not with their table).
 	List *trigger_tables = NIL;
 	if (!untracking) {
@@ -689,8 +698,11 @@ audit_chain_on_sql_drop(PG_FUNCTION_ARGS)
 				continue;
 			Oid nsp = get_namespace_oid(schema, true);
 			Oid relid = OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
-			if (OidIsValid(relid))
+			if (OidIsValid(relid)) {
+				spi = MemoryContextSwitchTo(caller);
 				trigger_tables = lappend(trigger_tables, list_make2(makeInteger((int) relid), pstrdup(trigger)));
+				MemoryContextSwitchTo(spi);
+			}
 		}
 	}
 	SPI_finish();
