@@ -392,6 +392,97 @@ SELECT count(*) FROM audit_chain.revert(NULL);
 REVOKE ALL ON rv_acc FROM regress_rv_admin;
 DROP ROLE regress_rv_plain, regress_rv_reader, regress_rv_admin;
 
+-- ---------------------------------------------------------------------------------------------
+-- A change and its revert cancel out: the events revert() applies record the transaction
+-- they undo, and later reverts set such pairs aside, but only pairs that really cancel out.
+-- ---------------------------------------------------------------------------------------------
+CREATE TABLE rv_pair (id int PRIMARY KEY, v int);
+SELECT audit_chain.track('rv_pair');
+INSERT INTO rv_pair VALUES (1, 0), (2, 0), (3, 0);
+BEGIN;
+UPDATE rv_pair SET v = 1 WHERE id = 1;
+SELECT pg_current_xact_id() AS x_p1 \gset
+COMMIT;
+BEGIN;
+UPDATE rv_pair SET v = 2 WHERE id = 1;
+UPDATE rv_pair SET id = 4 WHERE id = 2;
+SELECT pg_current_xact_id() AS x_p2 \gset
+COMMIT;
+-- The revert's own events say what they revert; a statement after revert() in the same
+-- transaction is not marked.
+SELECT max(commit_seq) AS seq_before_pair FROM audit_chain.events \gset
+BEGIN;
+SELECT count(*) AS statements_applied FROM audit_chain.revert(:'x_p2', true);
+UPDATE rv_pair SET v = 30 WHERE id = 3;
+SELECT pg_current_xact_id() AS x_r2 \gset
+COMMIT;
+SELECT action, resource_id, details ->> 'new_resource_id' AS new_resource_id,
+       details ->> 'reverts' = :'x_p2' AS reverts_p2, details ? 'reverts' AS marked
+  FROM audit_chain.events WHERE commit_seq > :seq_before_pair ORDER BY commit_seq, seq;
+SELECT current_setting('audit_chain.reverting') = '' AS reverting_unset;
+-- Reverting the same transaction again: its revert is a later change.
+SELECT count(*) FROM audit_chain.revert(:'x_p2');
+:err
+-- The revert of the revert redoes x_p2: x_p1 is refused again, until that redo is reverted.
+BEGIN;
+SELECT count(*) AS statements_applied FROM audit_chain.revert(:'x_r2', true);
+SELECT pg_current_xact_id() AS x_rr2 \gset
+COMMIT;
+SELECT id, v FROM rv_pair ORDER BY id;
+SELECT count(*) FROM audit_chain.revert(:'x_p1');
+:err
+SELECT count(*) AS statements_applied FROM audit_chain.revert(:'x_rr2', true);
+SELECT count(*) AS statements_applied FROM audit_chain.revert(:'x_p1', true);
+SELECT id, v FROM rv_pair ORDER BY id;
+-- A marker set by hand on a change that does not undo the transaction it names sets nothing
+-- aside.
+BEGIN;
+UPDATE rv_pair SET v = 5 WHERE id = 1;
+SELECT pg_current_xact_id() AS x_p5 \gset
+COMMIT;
+BEGIN;
+UPDATE rv_pair SET v = 6 WHERE id = 1;
+SELECT pg_current_xact_id() AS x_p6 \gset
+COMMIT;
+BEGIN;
+SELECT set_config('audit_chain.reverting', :'x_p6', true) IS NOT NULL AS set;
+UPDATE rv_pair SET v = 7 WHERE id = 1;
+COMMIT;
+SELECT count(*) FROM audit_chain.revert(:'x_p5');
+:err
+SET audit_chain.reverting = 'not a transaction';
+\echo :LAST_ERROR_SQLSTATE
+
+-- A later transaction moved another row onto the key the row had before.
+BEGIN;
+UPDATE rv_pair SET id = 5 WHERE id = 2;
+SELECT pg_current_xact_id() AS x_p_move \gset
+COMMIT;
+UPDATE rv_pair SET id = 2 WHERE id = 3;
+SELECT count(*) FROM audit_chain.revert(:'x_p_move');
+:err
+SELECT count(*) FROM audit_chain.revert(:'x_p_move', true);
+:err
+SELECT id, v FROM rv_pair ORDER BY id;
+
+-- What cannot be restored is reported before a later change.
+BEGIN;
+DELETE FROM rv_partial WHERE id = 2;
+SELECT pg_current_xact_id() AS x_del_partial_2 \gset
+COMMIT;
+INSERT INTO rv_partial VALUES (2, 'k2', 's2');
+SELECT count(*) FROM audit_chain.revert(:'x_del_partial_2');
+:err
+
+-- An identity key GENERATED ALWAYS is put back with OVERRIDING SYSTEM VALUE, generated
+-- columns are left out.
+BEGIN;
+DELETE FROM rv_gen WHERE id = 1;
+SELECT pg_current_xact_id() AS x_gen_delete_1 \gset
+COMMIT;
+SELECT * FROM audit_chain.revert(:'x_gen_delete_1');
+DROP TABLE rv_pair;
+
 -- The trail stays valid.
 SELECT valid, reason FROM audit_chain.verify();
 

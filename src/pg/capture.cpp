@@ -9,6 +9,7 @@
 #include "pg/baseline.hpp"
 #include "pg/catalog.hpp"
 #include "pg/context.hpp"
+#include "pg/guc.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/resources.hpp"
 #include "pg/row_image.hpp"
@@ -88,11 +89,10 @@ SpoolEvent(const CatalogOids *oids, const char *action, const char *resource_typ
 
 namespace {
 
-// An UPDATE that changes a row's key records the new key as {"new_resource_id": ...}, so
-// the row can be found from either key (time travel, history).
-Jsonb *
-KeyChangeDetails(const RelationInfo *info, TupleDesc desc, HeapTuple newtup, const bool *changed, text *old_id,
-				 PinnedSettings *pinned)
+// The key an UPDATE moved its row to, or NULL when the key did not change.
+text *
+NewKeyOf(const RelationInfo *info, TupleDesc desc, HeapTuple newtup, const bool *changed, text *old_id,
+		 PinnedSettings *pinned)
 {
 	bool key_changed = info->nkeys == 0;
 	for (int k = 0; k < info->nkeys && !key_changed; k++)
@@ -103,17 +103,42 @@ KeyChangeDetails(const RelationInfo *info, TupleDesc desc, HeapTuple newtup, con
 	if (VARSIZE_ANY_EXHDR(new_id) == VARSIZE_ANY_EXHDR(old_id) &&
 		memcmp(VARDATA_ANY(new_id), VARDATA_ANY(old_id), VARSIZE_ANY_EXHDR(old_id)) == 0)
 		return NULL;
-	JsonbParseState *state = NULL;
-	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	return new_id;
+}
+
+// Adds "key": "value" to the object being built.
+void
+PushStringMember(JsonbParseState **state, const char *key, const char *value, int len)
+{
 	JsonbValue k, v;
 	k.type = jbvString;
-	k.val.string.val = const_cast<char *>("new_resource_id");
-	k.val.string.len = (int) strlen("new_resource_id");
+	k.val.string.val = const_cast<char *>(key);
+	k.val.string.len = (int) strlen(key);
 	v.type = jbvString;
-	v.val.string.val = VARDATA_ANY(new_id);
-	v.val.string.len = (int) VARSIZE_ANY_EXHDR(new_id);
-	(void) pushJsonbValue(&state, WJB_KEY, &k);
-	(void) pushJsonbValue(&state, WJB_VALUE, &v);
+	v.val.string.val = const_cast<char *>(value);
+	v.val.string.len = len;
+	(void) pushJsonbValue(state, WJB_KEY, &k);
+	(void) pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+// A row event's details, or NULL when there is nothing to say. An UPDATE that changes a
+// row's key records the new key as "new_resource_id", so the row can be found from either
+// key (time travel, history). A change made by audit_chain.revert() records the transaction
+// it undoes as "reverts" (audit_chain.reverting), so that a later revert can set the pair
+// aside instead of taking the undoing for a conflicting change.
+Jsonb *
+RowEventDetails(text *new_id)
+{
+	const char *reverting = guc_reverting;
+	bool reverts = reverting != NULL && reverting[0] != '\0';
+	if (new_id == NULL && !reverts)
+		return NULL;
+	JsonbParseState *state = NULL;
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	if (new_id != NULL)
+		PushStringMember(&state, "new_resource_id", VARDATA_ANY(new_id), (int) VARSIZE_ANY_EXHDR(new_id));
+	if (reverts)
+		PushStringMember(&state, "reverts", reverting, (int) strlen(reverting));
 	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
 }
 
@@ -233,7 +258,7 @@ audit_chain_capture(PG_FUNCTION_ARGS)
 
 	Jsonb *old_data = NULL;
 	Jsonb *new_data = NULL;
-	Jsonb *details = NULL;
+	text *new_id = NULL;
 	text *resource_id;
 	const char *action;
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event)) {
@@ -266,10 +291,10 @@ audit_chain_capture(PG_FUNCTION_ARGS)
 		old_data = RowToJsonb(info, desc, oldtup, changed, &pinned);
 		new_data = RowToJsonb(info, desc, newtup, changed, &pinned);
 		resource_id = ResourceIdOf(info, desc, oldtup, &pinned);
-		details = KeyChangeDetails(info, desc, newtup, changed, resource_id, &pinned);
+		new_id = NewKeyOf(info, desc, newtup, changed, resource_id, &pinned);
 	}
 	UnpinSettings(&pinned);
-	SpoolEvent(oids, action, info->resource_type, resource_id, old_data, new_data, details, 's');
+	SpoolEvent(oids, action, info->resource_type, resource_id, old_data, new_data, RowEventDetails(new_id), 's');
 	return PointerGetDatum(NULL);
 }
 
