@@ -338,6 +338,18 @@ BEGIN READ ONLY;
 SELECT audit_chain.log_event('read-only', 'app.session', 'ro');
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK;
+-- Read-only by default: refused as a write, before its arguments are looked at; no event.
+SET default_transaction_read_only = on;
+SELECT audit_chain.log_event('read-only', 'app.session', 'ro-default');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.log_event(NULL::text, NULL::text, NULL::text);
+\echo :LAST_ERROR_SQLSTATE
+-- A read-write transaction of the same session may.
+BEGIN READ WRITE;
+SELECT audit_chain.log_event('read-write', 'app.session', 'rw') IS NOT NULL AS logged;
+COMMIT;
+RESET default_transaction_read_only;
+SELECT action, resource_id FROM audit_chain.audit_events WHERE resource_id IN ('ro', 'ro-default', 'rw');
 
 -- Recording a failure that survives the application's rollback: log it from a second
 -- connection (dblink), which commits on its own.
@@ -365,6 +377,27 @@ SELECT dblink_exec(:'conn',
 ROLLBACK;
 SELECT action, resource_id, outcome FROM audit_chain.audit_events WHERE resource_id = 'p-31';
 DROP EXTENSION dblink;
+
+-- set_context() for the transaction (the default) outside a transaction block: the values
+-- end with the statement, so it warns as SET LOCAL does; that statement still sees them.
+SET LOCAL audit_chain.actor_id = 'set-local';
+SELECT audit_chain.set_context(actor_id => 'one-statement');
+SELECT current_setting('audit_chain.actor_id') = '' AS already_gone;
+SELECT audit_chain.set_context(actor_id => 'one-statement', request_id => 'req-one'),
+       audit_chain.log_event('ping', 'app.session', 'one-statement') IS NOT NULL AS logged;
+SELECT actor_id, request_id FROM audit_chain.audit_events WHERE resource_id = 'one-statement';
+-- No warning for the session, in a transaction block, or in a subtransaction.
+SELECT audit_chain.set_context(request_id => 'req-session', is_local => false);
+RESET audit_chain.request_id;
+BEGIN;
+SELECT audit_chain.set_context(actor_id => 'in-block');
+SAVEPOINT s;
+SELECT audit_chain.set_context(actor_id => 'in-savepoint');
+RELEASE SAVEPOINT s;
+COMMIT;
+DO $$ BEGIN PERFORM audit_chain.set_context(actor_id => 'in-exception-block'); EXCEPTION WHEN OTHERS THEN NULL; END $$;
+-- NULL is_local means the default (transaction-local).
+SELECT audit_chain.set_context(actor_id => 'null-is-local', is_local => NULL);
 
 -- Every event above is covered by the hashes.
 SELECT valid, reason FROM audit_chain.verify();

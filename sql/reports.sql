@@ -6,7 +6,7 @@ DROP EXTENSION IF EXISTS audit_chain CASCADE;
 CREATE EXTENSION audit_chain;
 RESET client_min_messages;
 SET application_name = 'rp-app';
--- The burst detail spells its window as an interval in the session's style.
+-- The burst detail gives its window in seconds, whatever the session's IntervalStyle.
 SET IntervalStyle = 'postgres';
 
 -- The documented signatures and defaults.
@@ -267,6 +267,95 @@ SELECT (SELECT count(*) FROM audit_chain.access_report('public.rp_patients', '42
        (SELECT count(*) FROM audit_chain.suspicious_activity(:'t0')) AS suspicious;
 RESET ROLE;
 
+--
+-- privileged_action_report(): whoever changes what is audited, privileged or not.
+--
+CREATE ROLE regress_rp_owner;                   -- owns a table, no other privilege
+CREATE ROLE regress_rp_dpo IN ROLE audit_chain_admin;  -- may erase, not a privileged role
+CREATE TABLE rp_owned (id int PRIMARY KEY, secret text, n int);
+ALTER TABLE rp_owned OWNER TO regress_rp_owner;
+INSERT INTO rp_owned VALUES (1, 's1', 1), (2, 's2', 2);
+SELECT statement_timestamp() AS t_config \gset
+SET ROLE regress_rp_owner;
+SELECT audit_chain.set_context(actor_id => 'owner-1', is_local => false);
+SELECT audit_chain.track('rp_owned');
+SELECT audit_chain.configure('rp_owned', exclude => '{secret}') IS NOT NULL AS configured;
+ALTER TABLE rp_owned DISABLE TRIGGER audit_chain_capture;
+ALTER TABLE rp_owned ENABLE TRIGGER audit_chain_capture;
+ALTER TABLE rp_owned ENABLE REPLICA TRIGGER audit_chain_capture;
+ALTER TABLE rp_owned ENABLE ALWAYS TRIGGER audit_chain_capture;
+ALTER TRIGGER audit_chain_capture ON rp_owned RENAME TO rp_capture;
+UPDATE rp_owned SET n = 10 WHERE id = 1;        -- an ordinary change: not reported
+SELECT audit_chain.log_event('export', 'app.report', 'owned') IS NOT NULL AS logged;  -- nor this
+DROP TRIGGER audit_chain_capture_truncate ON rp_owned;
+SELECT audit_chain.untrack('rp_owned');
+SELECT audit_chain.track('rp_owned', baseline => false);
+SET ROLE regress_rp_dpo;
+SELECT audit_chain.set_context(actor_id => 'dpo-1', is_local => false);
+SELECT audit_chain.erase('rp_owned', '{"id": 2}') AS erased;
+SET ROLE regress_rp_owner;
+SELECT audit_chain.set_context(actor_id => 'owner-1', is_local => false);
+DROP TABLE rp_owned;
+RESET ROLE;
+RESET audit_chain.actor_id;
+SELECT n AS position, r.action, r.resource_type, r.resource_id, r.actor_id, r.actor_type, r.db_user,
+       r.db_user_privileged, r.outcome,
+       EXISTS (SELECT FROM audit_chain.audit_events x WHERE (x.chain_id, x.seq) = (r.chain_id, r.seq) AND x.action = r.action) AS names_its_event
+  FROM audit_chain.privileged_action_report(:'t_config') WITH ORDINALITY AS r(event_time, action, resource_type, resource_id,
+       actor_id, actor_type, db_user, db_user_privileged, client_addr, reason, outcome, chain_id, seq, n)
+ ORDER BY n;
+-- The plain role's own TRACK events, its row changes and application events are in the
+-- trail only: starting to audit, and changes that are audited, hide nothing.
+SELECT e.action, count(*) AS events, bool_or(r.seq IS NOT NULL) AS reported
+  FROM audit_chain.audit_events e
+  LEFT JOIN audit_chain.privileged_action_report(:'t_config') r ON (r.chain_id, r.seq) = (e.chain_id, e.seq)
+ WHERE e.event_time >= :'t_config'
+ GROUP BY e.action ORDER BY e.action;
+
+--
+-- actor_activity(): an actor with a context per event (one per request) counts as one.
+--
+SELECT statement_timestamp() AS t_many \gset
+BEGIN;
+SELECT audit_chain.set_context(actor_id => 'svc-web', actor_type => 'service');
+SELECT count(audit_chain.log_event('page.view', 'app.page', 'p' || (g % 3),
+                                   CASE WHEN g % 4 = 0 THEN 'denied' ELSE 'success' END))
+  FROM (SELECT g, set_config('audit_chain.request_id', 'web-' || g, true) FROM generate_series(1, 40) g) s;
+COMMIT;
+SELECT count(DISTINCT context_id) AS contexts FROM audit_chain.events e
+ WHERE e.context_id IN (SELECT context_id FROM audit_chain.contexts WHERE actor_id = 'svc-web');
+SELECT r.resource_type, r.action, r.events, r.failures, r.first_time = r.last_time AS one_statement
+  FROM audit_chain.actor_activity('svc-web') r;
+SELECT count(*) AS before_window FROM audit_chain.actor_activity('svc-web', to_time => :'t_many');
+
+--
+-- suspicious_activity(): the window in seconds whatever the IntervalStyle, and a total order.
+--
+SET IntervalStyle = 'iso_8601';
+SELECT r.kind, r.actor_id, r.detail FROM audit_chain.suspicious_activity(:'t0', :'t_end') r WHERE r.kind = 'burst';
+SELECT r.detail FROM audit_chain.suspicious_activity(:'t0', :'t_end', max_changes => 149, "window" => '1.5 seconds') r
+ WHERE r.kind = 'burst';
+SELECT r.detail FROM audit_chain.suspicious_activity(:'t0', :'t_end', max_changes => 209, "window" => '1 day 2 hours') r
+ WHERE r.kind = 'burst';
+RESET IntervalStyle;
+-- Changes of one statement share their time, kind and actor: then trail order, then column.
+CREATE TABLE rp_nums (id int PRIMARY KEY, b int, a int, c int);
+SELECT audit_chain.track('rp_nums');
+INSERT INTO rp_nums VALUES (1, 1, 1, 1), (2, 2, 2, 2), (3, 3, 3, 3);
+SELECT statement_timestamp() AS t_nums \gset
+BEGIN;
+SELECT audit_chain.set_context(actor_id => 'bulk-fix');
+UPDATE rp_nums SET a = a * 10, b = b * 10, c = c + 1 WHERE id IN (3, 1);
+UPDATE rp_nums SET c = 0 WHERE id = 2;
+COMMIT;
+SELECT n AS position, r.kind, r.actor_id, r.resource_id, r.detail
+  FROM audit_chain.suspicious_activity(:'t_nums', max_changes => 1000) WITH ORDINALITY AS r(kind, actor_id, event_time,
+       resource_type, resource_id, detail, n)
+ ORDER BY n;
+
+SELECT valid, reason FROM audit_chain.verify();
+
 DROP VIEW rp_access_all;
-DROP TABLE rp_patients, rp_items;
-DROP ROLE regress_rp_app, regress_rp_ops, regress_rp_reader, regress_rp_bypass, regress_rp_repl;
+DROP TABLE rp_patients, rp_items, rp_nums;
+DROP ROLE regress_rp_app, regress_rp_ops, regress_rp_reader, regress_rp_bypass, regress_rp_repl, regress_rp_owner,
+    regress_rp_dpo;

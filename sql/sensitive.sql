@@ -53,6 +53,13 @@ SELECT audit_chain.configure('sn_accounts', record => '{"we\"ird col "}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT audit_chain.configure('sn_accounts', hash => '{""}');
 \echo :LAST_ERROR_SQLSTATE
+-- System columns exist, but are never recorded: no policy for them.
+SELECT audit_chain.configure('sn_accounts', exclude => '{ctid}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.configure('sn_accounts', record => '{xmin}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.configure('sn_accounts', hash => '{tableoid}');
+\echo :LAST_ERROR_SQLSTATE
 -- A column in two lists.
 SELECT audit_chain.configure('sn_accounts', exclude => '{notes}', redact => '{notes}');
 \echo :LAST_ERROR_SQLSTATE
@@ -321,9 +328,70 @@ INSERT INTO sn_people VALUES (13, 'p13@example.com', 'x', 'y', 'z');
 SELECT new_data ? 'email' AS has_email FROM audit_chain.audit_events
  WHERE resource_type = 'public.sn_people' AND resource_id = '13';
 
+--
+-- track() takes the same lists: the policies apply from its TRACK event on, baseline included.
+--
+CREATE TABLE sn_new (id int PRIMARY KEY, email text, notes text, nick text, card_number text, phone text);
+INSERT INTO sn_new VALUES (1, 'gus@example.com', 'hidden note', 'gussie', '4111-0000', '555-0001'),
+                          (2, 'hal@example.com', 'other note', 'hally', '5500-0000', '555-0002');
+-- Refused lists leave the table untracked, without triggers.
+SELECT audit_chain.track('sn_new', exclude => '{nope}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.track('sn_new', exclude => '{id}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.track('sn_new', redact => '{nick}', record => '{nick}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.track('sn_new', exclude => '{ctid}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.track('sn_new', redact => ARRAY[NULL]::text[]);
+\echo :LAST_ERROR_SQLSTATE
+RESET audit_chain.hmac_key;
+SELECT audit_chain.track('sn_new', hash => '{email}');
+\echo :LAST_ERROR_SQLSTATE
+SET audit_chain.hmac_key = 'Sn-K3y: do not leak';
+SET ROLE regress_sn_plain;
+SELECT audit_chain.track('sn_new', exclude => '{notes}');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'sn_new'::regclass) AS triggers,
+       (SELECT count(*) FROM audit_chain.tracked_tables WHERE relid = 'sn_new'::regclass) AS registered,
+       (SELECT count(*) FROM audit_chain.audit_events WHERE resource_type = 'public.sn_new') AS events;
+-- Every list at once (card_number, a default sensitive name, is recorded because it is listed).
+SELECT audit_chain.track('sn_new', exclude => '{notes}', redact => '{nick}', hash => '{email}', record => '{card_number}');
+SELECT settings FROM audit_chain.tracked_tables WHERE relid = 'sn_new'::regclass;
+-- TRACK, then CONFIGURE with the settings, then the rows as they are recorded from now on.
+SELECT action, resource_id, new_data - 'email' AS new_data,
+       new_data->>'email' = audit_chain.keyed_hash(s.email) AS email_hashed, details
+  FROM audit_chain.audit_events e LEFT JOIN sn_new s ON s.id::text = e.resource_id
+ WHERE e.resource_type = 'public.sn_new' ORDER BY e.commit_seq, e.seq;
+INSERT INTO sn_new VALUES (3, 'ivy@example.com', 'third note', 'ivy', '3400-0000', '555-0003');
+SELECT new_data - 'email' AS new_data FROM audit_chain.audit_events
+ WHERE resource_type = 'public.sn_new' AND action = 'INSERT';
+-- No excluded, redacted or hashed value was ever recorded, not even by the baseline.
+SELECT count(*) AS events_with_hidden_values FROM audit_chain.events e
+ WHERE concat_ws(' ', e.resource_id, e.old_data, e.new_data, e.details) ~ '(hidden note|other note|third note|gussie|hally|"ivy"|@example\.com)'
+   AND e.resource_ref = (SELECT resource_ref FROM audit_chain.resources WHERE resource_type = 'public.sn_new');
+-- Again on a tracked table: as configure() (NULL lists kept), not a new tracking period.
+SELECT audit_chain.track('sn_new', redact => '{}') AS tracked_anew;
+SELECT action, details FROM audit_chain.audit_events
+ WHERE resource_type = 'public.sn_new' AND action IN ('TRACK', 'CONFIGURE') ORDER BY commit_seq, seq;
+-- The old calls are unchanged: without lists, track() configures nothing.
+CREATE TABLE sn_plain (id int PRIMARY KEY, password text);
+SELECT audit_chain.track('sn_plain', false);
+SELECT settings, (SELECT count(*) FROM audit_chain.audit_events
+                   WHERE resource_type = 'public.sn_plain' AND action = 'CONFIGURE') AS configure_events
+  FROM audit_chain.tracked_tables WHERE relid = 'sn_plain'::regclass;
+-- A partitioned table: the partitions' rows follow the tracked table's lists from the baseline on.
+CREATE TABLE sn_new_parted (id int, region text, notes text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE sn_new_parted_eu PARTITION OF sn_new_parted FOR VALUES IN ('eu');
+INSERT INTO sn_new_parted VALUES (1, 'eu', 'partition note');
+SELECT audit_chain.track('sn_new_parted', exclude => '{notes}');
+SELECT action, resource_id, new_data FROM audit_chain.audit_events
+ WHERE resource_type = 'public.sn_new_parted' AND action = 'BASELINE';
+
 -- The trail is valid.
 SELECT valid, reason FROM audit_chain.verify();
 
 RESET audit_chain.hmac_key;
-DROP TABLE sn_users, sn_tokens, sn_accounts, sn_emails, sn_parted, sn_people;
+DROP TABLE sn_users, sn_tokens, sn_accounts, sn_emails, sn_parted, sn_people, sn_new, sn_plain, sn_new_parted;
 DROP ROLE regress_sn_plain, regress_sn_admin;

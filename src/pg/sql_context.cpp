@@ -5,7 +5,9 @@
 
 extern "C" {
 #include "postgres.h"
+#include "access/xact.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
@@ -56,6 +58,11 @@ audit_chain_set_context(PG_FUNCTION_ARGS)
 										"audit_chain.user_agent", "audit_chain.request_id", "audit_chain.session_id",
 										"audit_chain.reason"};
 	bool is_local = PG_ARGISNULL(7) ? true : PG_GETARG_BOOL(7);
+	// Outside a transaction block a transaction-local setting ends with this statement, which
+	// is rarely what the caller meant: warn as SET LOCAL does. A function cannot tell whether
+	// the statement calling it is the top-level one, so it counts as top-level.
+	if (is_local)
+		WarnNoTransactionBlock(true, "audit_chain.set_context()");
 	for (int i = 0; i < (int) lengthof(names); i++) {
 		if (PG_ARGISNULL(i))
 			continue;
@@ -71,6 +78,10 @@ audit_chain_set_context(PG_FUNCTION_ARGS)
 Datum
 audit_chain_log_event(PG_FUNCTION_ARGS)
 {
+	// Recording an event writes to the audit tables, so a read-only transaction (or a
+	// standby) refuses it like any other write, naming this function rather than whichever
+	// internal write would fail first.
+	PreventCommandIfReadOnly("audit_chain.log_event()");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("action and resource_type must not be NULL")));
 	char *action = text_to_cstring(PG_GETARG_TEXT_PP(0));

@@ -26,6 +26,8 @@ extern "C" {
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_trigger.h"
 #include "commands/event_trigger.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -35,6 +37,7 @@ extern "C" {
 #include "nodes/value.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/fmgroids.h"
 #include "utils/array.h"
 #include "utils/inval.h"
 #include "utils/builtins.h"
@@ -42,6 +45,7 @@ extern "C" {
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 }
 
@@ -55,10 +59,114 @@ constexpr char kTruncateTrigger[] = "audit_chain_capture_truncate";
 // Set while untrack() drops the triggers itself: its UNTRACK event says it all.
 bool untracking = false;
 
-bool
-IsCaptureTrigger(const char *name)
+// What a trigger executing audit_chain.capture() captures: one of the two kinds of trigger
+// track() creates, or nothing.
+enum class CaptureKind : uint8 {
+	kNone,      // executes audit_chain.capture() in a way capture() refuses (e.g. FOR EACH STATEMENT ON INSERT)
+	kRow,       // FOR EACH ROW: INSERT, UPDATE, DELETE
+	kTruncate,  // FOR EACH STATEMENT ON TRUNCATE
+};
+
+struct CaptureTrigger {
+	char *name;
+	CaptureKind kind;
+	bool cloned;   // a partition's clone of its parent's trigger: dropped with it, not by itself
+	char enabled;  // pg_trigger.tgenabled
+};
+
+CaptureKind
+KindOf(int16 tgtype)
 {
-	return name != NULL && (strcmp(name, kRowTrigger) == 0 || strcmp(name, kTruncateTrigger) == 0);
+	if (TRIGGER_FOR_ROW(tgtype))
+		return CaptureKind::kRow;
+	return TRIGGER_FOR_TRUNCATE(tgtype) ? CaptureKind::kTruncate : CaptureKind::kNone;
+}
+
+// audit_chain.capture(). Capture triggers are known by the function they execute, not by
+// name: ALTER TRIGGER ... RENAME keeps a trigger capturing, and a trigger that merely took
+// the name does not capture anything.
+Oid
+CaptureFunction(const CatalogOids *oids)
+{
+	Oid fn = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("capture"),
+							 PointerGetDatum(buildoidvector(NULL, 0)), ObjectIdGetDatum(oids->schema));
+	if (!OidIsValid(fn))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("function audit_chain.capture() does not exist"),
+				 errhint("Reinstall the extension with DROP EXTENSION and CREATE EXTENSION audit_chain.")));
+	return fn;
+}
+
+// The capture triggers of relid (CaptureTrigger *), including clones of a parent's trigger.
+List *
+CaptureTriggersOf(Oid relid, Oid capture_fn)
+{
+	List *result = NIL;
+	Relation tgrel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	SysScanDesc scan = systable_beginscan(tgrel, TriggerRelidNameIndexId, true, NULL, 1, &key);
+	HeapTuple tuple;
+	while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+		Form_pg_trigger form = (Form_pg_trigger) GETSTRUCT(tuple);
+		if (form->tgfoid != capture_fn)
+			continue;
+		CaptureTrigger *t = (CaptureTrigger *) palloc(sizeof(CaptureTrigger));
+		t->name = pstrdup(NameStr(form->tgname));
+		t->kind = KindOf(form->tgtype);
+		t->cloned = OidIsValid(form->tgparentid);
+		t->enabled = form->tgenabled;
+		result = lappend(result, t);
+	}
+	systable_endscan(scan);
+	table_close(tgrel, AccessShareLock);
+	return result;
+}
+
+// The capture trigger of relid called name, or NULL if that trigger is not a capture trigger.
+const CaptureTrigger *
+CaptureTriggerNamed(Oid relid, Oid capture_fn, const char *name)
+{
+	ListCell *lc;
+	foreach (lc, CaptureTriggersOf(relid, capture_fn))
+		if (strcmp(((CaptureTrigger *) lfirst(lc))->name, name) == 0)
+			return (CaptureTrigger *) lfirst(lc);
+	return NULL;
+}
+
+// The table and function of a trigger dropped by the current transaction. Its catalog row is
+// gone for every snapshot, but not from pg_trigger: nothing removes a row version deleted by
+// a transaction still in progress. A trigger's table and function never change, so any of
+// its row versions tells them.
+bool
+DroppedTrigger(Oid tgoid, Oid *relid, Oid *fn)
+{
+	bool found = false;
+	Relation tgrel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(tgoid));
+	SysScanDesc scan = systable_beginscan(tgrel, TriggerOidIndexId, true, SnapshotAny, 1, &key);
+	HeapTuple tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple)) {
+		Form_pg_trigger form = (Form_pg_trigger) GETSTRUCT(tuple);
+		*relid = form->tgrelid;
+		*fn = form->tgfoid;
+		found = true;
+	}
+	systable_endscan(scan);
+	table_close(tgrel, AccessShareLock);
+	return found;
+}
+
+bool
+HasCaptureTrigger(Oid relid, Oid capture_fn, CaptureKind kind)
+{
+	ListCell *lc;
+	foreach (lc, CaptureTriggersOf(relid, capture_fn))
+		if (((CaptureTrigger *) lfirst(lc))->kind == kind)
+			return true;
+	return false;
 }
 
 // The tracked table relid belongs to (itself or its topmost tracked ancestor), or InvalidOid.
@@ -136,12 +244,6 @@ CheckMayTrack(Oid relid, const char *verb)
 			 errdetail("Only the table's owner and members of audit_chain_admin may %s it.", verb)));
 }
 
-bool
-HasTrigger(Oid relid, const char *name)
-{
-	return OidIsValid(get_trigger_oid(relid, name, true));
-}
-
 // Runs a DDL statement as the table's owner (the caller was checked by CheckMayTrack).
 void
 RunAsOwner(Oid relid, const char *sql)
@@ -166,12 +268,32 @@ RunAsOwner(Oid relid, const char *sql)
 }
 
 void
-CreateTruncateTrigger(Oid relid)
+CreateTruncateTrigger(Oid relid, Oid capture_fn)
 {
-	if (!HasTrigger(relid, kTruncateTrigger))
+	if (!HasCaptureTrigger(relid, capture_fn, CaptureKind::kTruncate))
 		RunAsOwner(relid, psprintf("CREATE TRIGGER %s BEFORE TRUNCATE ON %s FOR EACH STATEMENT "
 								   "EXECUTE FUNCTION audit_chain.capture()",
 								   kTruncateTrigger, QualifiedRelationName(relid)));
+}
+
+// Drops the capture triggers of relid that can be dropped by themselves (not clones), of
+// every kind or only the TRUNCATE ones; true if a row capture trigger was among them. Their
+// DROP TRIGGER records no event: the caller's own event (UNTRACK) says it all.
+bool
+DropCaptureTriggers(Oid relid, Oid capture_fn, bool truncate_only)
+{
+	bool dropped_row = false;
+	untracking = true;  // reset at transaction end too (see TrackingAtEndOfTransaction)
+	ListCell *lc;
+	foreach (lc, CaptureTriggersOf(relid, capture_fn)) {
+		const CaptureTrigger *t = (const CaptureTrigger *) lfirst(lc);
+		if (t->cloned || (truncate_only && t->kind != CaptureKind::kTruncate))
+			continue;
+		RunAsOwner(relid, psprintf("DROP TRIGGER %s ON %s", quote_identifier(t->name), QualifiedRelationName(relid)));
+		dropped_row |= t->kind == CaptureKind::kRow;
+	}
+	untracking = false;
+	return dropped_row;
 }
 
 Jsonb *
@@ -201,9 +323,29 @@ RecordSchemaChange(const CatalogOids *oids, Oid relid, bool partitions_changed)
 	RegistryUpdate(relid, name, columns);
 }
 
-// Records ENABLE/DISABLE TRIGGER subcommands that concern the capture triggers of a
-// tracked table. Enabling capture again re-records the rows (changes made meanwhile were
-// not captured), so time travel is complete again from that point.
+// True if relid's row changes are captured in ordinary sessions: it has a row capture
+// trigger, and every capture trigger it has fires there.
+bool
+CaptureFiresOn(Oid relid, Oid capture_fn)
+{
+	bool row = false;
+	ListCell *lc;
+	foreach (lc, CaptureTriggersOf(relid, capture_fn)) {
+		const CaptureTrigger *t = (const CaptureTrigger *) lfirst(lc);
+		if (t->enabled != TRIGGER_FIRES_ON_ORIGIN && t->enabled != TRIGGER_FIRES_ALWAYS)
+			return false;
+		row |= t->kind == CaptureKind::kRow;
+	}
+	return row;
+}
+
+// Records the ENABLE/DISABLE TRIGGER subcommands that concern a capture trigger of a
+// tracked table (by name, or ALL and USER, which include the capture triggers). ENABLE
+// REPLICA TRIGGER turns capture off: the trigger then fires only in sessions with
+// session_replication_role = replica, which is what replication apply workers use. Enabling
+// capture again re-records the rows (changes made meanwhile were not captured), so time
+// travel is complete again from that point; an enabling subcommand that leaves capture off
+// (another capture trigger still off, or the row trigger dropped) records nothing.
 void
 RecordTriggerToggles(const CatalogOids *oids, Node *parsetree)
 {
@@ -216,36 +358,45 @@ RecordTriggerToggles(const CatalogOids *oids, Node *parsetree)
 	Oid root = TrackedTableOf(relid);
 	if (!OidIsValid(root))
 		return;
+	Oid capture_fn = CaptureFunction(oids);
 	ListCell *lc;
 	foreach (lc, stmt->cmds) {
 		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
-		bool disable;
-		const char *which;
+		bool disable = false;
+		bool replica_only = false;
+		bool always = false;
+		const char *which = cmd->name;  // a trigger's name, or ALL or USER (every capture trigger)
+		bool named = true;
 		switch (cmd->subtype) {
 		case AT_DisableTrig:
 			disable = true;
-			which = cmd->name;
+			break;
+		case AT_EnableReplicaTrig:
+			disable = true;
+			replica_only = true;
 			break;
 		case AT_EnableTrig:
+			break;
 		case AT_EnableAlwaysTrig:
-		case AT_EnableReplicaTrig:
-			disable = false;
-			which = cmd->name;
+			always = true;
 			break;
 		case AT_DisableTrigAll:
 		case AT_DisableTrigUser:
 			disable = true;
 			which = cmd->subtype == AT_DisableTrigAll ? "ALL" : "USER";
+			named = false;
 			break;
 		case AT_EnableTrigAll:
 		case AT_EnableTrigUser:
-			disable = false;
 			which = cmd->subtype == AT_EnableTrigAll ? "ALL" : "USER";
+			named = false;
 			break;
 		default:
 			continue;
 		}
-		if (!IsCaptureTrigger(which) && strcmp(which, "ALL") != 0 && strcmp(which, "USER") != 0)
+		if (named ? CaptureTriggerNamed(relid, capture_fn, which) == NULL : CaptureTriggersOf(relid, capture_fn) == NIL)
+			continue;
+		if (!disable && !CaptureFiresOn(relid, capture_fn))
 			continue;
 		JsonbParseState *state = NULL;
 		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
@@ -253,10 +404,18 @@ RecordTriggerToggles(const CatalogOids *oids, Node *parsetree)
 		PushJsonbString(&state, WJB_VALUE, which);
 		PushJsonbKey(&state, "table");
 		PushJsonbString(&state, WJB_VALUE, QualifiedRelationName(relid));
+		JsonbValue t;
+		t.type = jbvBool;
+		t.val.boolean = true;
+		if (replica_only) {
+			PushJsonbKey(&state, "replica_only");
+			(void) pushJsonbValue(&state, WJB_VALUE, &t);
+		}
+		if (always) {
+			PushJsonbKey(&state, "always");
+			(void) pushJsonbValue(&state, WJB_VALUE, &t);
+		}
 		if (!disable) {
-			JsonbValue t;
-			t.type = jbvBool;
-			t.val.boolean = true;
 			PushJsonbKey(&state, "rebaseline");
 			(void) pushJsonbValue(&state, WJB_VALUE, &t);
 		}
@@ -268,7 +427,7 @@ RecordTriggerToggles(const CatalogOids *oids, Node *parsetree)
 	}
 }
 
-// ALTER TRIGGER audit_chain_capture ... RENAME: capture goes on, but tools looking for the
+// ALTER TRIGGER ... RENAME of a capture trigger: capture goes on, but tools looking for the
 // trigger by name would not find it; record it.
 void
 RecordTriggerRename(const CatalogOids *oids, Node *parsetree)
@@ -276,15 +435,17 @@ RecordTriggerRename(const CatalogOids *oids, Node *parsetree)
 	if (parsetree == NULL || !IsA(parsetree, RenameStmt))
 		return;
 	RenameStmt *stmt = (RenameStmt *) parsetree;
-	if (stmt->renameType != OBJECT_TRIGGER || !IsCaptureTrigger(stmt->subname))
+	if (stmt->renameType != OBJECT_TRIGGER)
 		return;
 	Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	Oid root = OidIsValid(relid) ? TrackedTableOf(relid) : InvalidOid;
-	if (!OidIsValid(root))
+	if (!OidIsValid(root) || CaptureTriggerNamed(relid, CaptureFunction(oids), stmt->newname) == NULL)
 		return;
 	StringInfoData json;
 	initStringInfo(&json);
-	appendStringInfo(&json, "{\"trigger\": \"%s\", \"renamed_to\": ", stmt->subname);
+	appendStringInfoString(&json, "{\"trigger\": ");
+	escape_json(&json, stmt->subname);
+	appendStringInfoString(&json, ", \"renamed_to\": ");
 	escape_json(&json, stmt->newname);
 	appendStringInfoChar(&json, '}');
 	Jsonb *details = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data)));
@@ -295,7 +456,7 @@ RecordTriggerRename(const CatalogOids *oids, Node *parsetree)
 // tracked ancestor; DETACH PARTITION takes it away from a partition that is no longer part
 // of a tracked table (unless it is tracked itself).
 void
-FollowPartitionChanges(Node *parsetree)
+FollowPartitionChanges(Node *parsetree, Oid capture_fn)
 {
 	if (parsetree == NULL || !IsA(parsetree, AlterTableStmt))
 		return;
@@ -318,14 +479,10 @@ FollowPartitionChanges(Node *parsetree)
 			Oid relid = lfirst_oid(rc);
 			if (get_rel_relkind(relid) == RELKIND_FOREIGN_TABLE)
 				continue;
-			if (attached) {
-				CreateTruncateTrigger(relid);
-			} else if (cmd->subtype != AT_AttachPartition && !OidIsValid(TrackedTableOf(relid)) &&
-					   HasTrigger(relid, kTruncateTrigger)) {
-				untracking = true;  // not a DROP TRIGGER of a tracked table: no event
-				RunAsOwner(relid, psprintf("DROP TRIGGER %s ON %s", kTruncateTrigger, QualifiedRelationName(relid)));
-				untracking = false;
-			}
+			if (attached)
+				CreateTruncateTrigger(relid, capture_fn);
+			else if (cmd->subtype != AT_AttachPartition && !OidIsValid(TrackedTableOf(relid)))
+				DropCaptureTriggers(relid, capture_fn, true);  // not a DROP TRIGGER of a tracked table: no event
 		}
 	}
 }
@@ -351,7 +508,7 @@ List *
 TouchedRelations(void)
 {
 	List *relids = NIL;
-	MemoryContext caller = CurrentMemoryContext;  // the list outlives SPI_finish()
+	MemoryContext caller = CurrentMemoryContext;  // SPI_finish frees what SPI's own context holds
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	// objsubid is a column number for column-level commands (RENAME COLUMN): keep those too.
@@ -364,9 +521,9 @@ TouchedRelations(void)
 		bool isnull;
 		Oid relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 		if (!isnull) {
-			MemoryContext old = MemoryContextSwitchTo(caller);
+			MemoryContext spi = MemoryContextSwitchTo(caller);
 			relids = lappend_oid(relids, relid);
-			MemoryContextSwitchTo(old);
+			MemoryContextSwitchTo(spi);
 		}
 	}
 	SPI_finish();
@@ -386,10 +543,18 @@ ColumnList(ArrayType *arr, Oid relid, const char *list_name)
 		if (nulls[i])
 			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not contain NULL", list_name)));
 		char *name = TextDatumGetCString(elems[i]);
-		if (get_attnum(relid, name) == InvalidAttrNumber)
+		AttrNumber attnum = get_attnum(relid, name);
+		if (attnum == InvalidAttrNumber)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("column \"%s\" of relation \"%s\" does not exist", name, get_rel_name(relid))));
+		// ctid, xmin and the like are never part of an event: a policy for them would be
+		// accepted and mean nothing.
+		if (attnum < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot configure system column \"%s\"", name),
+					 errdetail("Only the table's own columns are recorded in events.")));
 		names = lappend(names, name);
 	}
 	return names;
@@ -433,6 +598,75 @@ SettingsList(Jsonb *settings, const char *key)
 	return names;
 }
 
+// The per-column policy lists of configure() and track(), in the order of their arguments.
+const char *const kPolicyLists[] = {"exclude", "redact", "hash", "record"};
+constexpr int kNumPolicyLists = lengthof(kPolicyLists);
+
+// The settings that result from applying the given lists (NULL: keep the one in current) to
+// relid's current settings, validated as a whole.
+Jsonb *
+ResolvePolicies(Oid relid, Jsonb *current, ArrayType *const given[kNumPolicyLists])
+{
+	List *names[kNumPolicyLists];
+	for (int i = 0; i < kNumPolicyLists; i++)
+		names[i] = given[i] == NULL ? SettingsList(current, kPolicyLists[i])
+									: ColumnList(given[i], relid, kPolicyLists[i]);
+
+	// A column has one policy; key columns identify rows, so they are recorded or hashed.
+	Relation rel = table_open(relid, AccessShareLock);
+	const RelationInfo *info = RelationInfoFor(rel, relid);
+	List *key_names = NIL;
+	for (int k = 0; k < info->nkeys; k++)
+		key_names = lappend(key_names, info->columns[info->key_attnums[k] - 1].name);
+	table_close(rel, AccessShareLock);
+	for (int i = 0; i < kNumPolicyLists; i++) {
+		ListCell *lc;
+		foreach (lc, names[i]) {
+			const char *name = (const char *) lfirst(lc);
+			for (int j = i + 1; j < kNumPolicyLists; j++)
+				if (ListHasName(names[j], name))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("column \"%s\" is in both %s and %s", name, kPolicyLists[i], kPolicyLists[j])));
+			if (i < 2 && ListHasName(key_names, name))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("key column \"%s\" cannot be %s", name, i == 0 ? "excluded" : "redacted"),
+						 errdetail("The key identifies rows in the audit trail; a key column can be hashed instead.")));
+		}
+	}
+	if (names[2] != NIL && (guc_hmac_key == NULL || guc_hmac_key[0] == '\0'))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("audit_chain.hmac_key is not set"),
+				 errhint("A superuser sets it in postgresql.conf or with ALTER SYSTEM SET audit_chain.hmac_key.")));
+
+	JsonbParseState *state = NULL;
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < kNumPolicyLists; i++)
+		PushNameList(&state, kPolicyLists[i], names[i]);
+	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+}
+
+// Stores the settings of a registered table and records them as a CONFIGURE event. Every
+// event spooled afterwards, in this backend (baselines included) and in others, follows them.
+void
+StorePolicies(const CatalogOids *oids, Oid relid, Jsonb *settings)
+{
+	RegistrySetSettings(relid, settings);
+	// Every backend rebuilds its capture policies for this table (and its partitions).
+	CacheInvalidateRelcacheByRelid(relid);
+	SpoolEvent(oids, "CONFIGURE", QualifiedRelationName(relid), NULL, NULL, NULL, settings, 's');
+}
+
+// The policy lists among fcinfo's arguments first .. first + 3 (NULL where not given).
+void
+PolicyArguments(FunctionCallInfo fcinfo, int first, ArrayType *given[kNumPolicyLists])
+{
+	for (int i = 0; i < kNumPolicyLists; i++)
+		given[i] = PG_ARGISNULL(first + i) ? NULL : PG_GETARG_ARRAYTYPE_P(first + i);
+}
+
 }  // namespace
 
 namespace audit_chain::pg {
@@ -468,50 +702,10 @@ audit_chain_configure(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" is not tracked", get_rel_name(relid)),
 				 errhint("Track it first with audit_chain.track().")));
 
-	static const char *const lists[] = {"exclude", "redact", "hash", "record"};
-	List *names[4];
-	for (int i = 0; i < 4; i++)
-		names[i] = PG_ARGISNULL(i + 1) ? SettingsList(entry.settings, lists[i])
-									   : ColumnList(PG_GETARG_ARRAYTYPE_P(i + 1), relid, lists[i]);
-
-	// A column has one policy; key columns identify rows, so they are recorded or hashed.
-	Relation rel = table_open(relid, AccessShareLock);
-	const RelationInfo *info = RelationInfoFor(rel, relid);
-	List *key_names = NIL;
-	for (int k = 0; k < info->nkeys; k++)
-		key_names = lappend(key_names, info->columns[info->key_attnums[k] - 1].name);
-	table_close(rel, AccessShareLock);
-	for (int i = 0; i < 4; i++) {
-		ListCell *lc;
-		foreach (lc, names[i]) {
-			const char *name = (const char *) lfirst(lc);
-			for (int j = i + 1; j < 4; j++)
-				if (ListHasName(names[j], name))
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("column \"%s\" is in both %s and %s", name, lists[i], lists[j])));
-			if (i < 2 && ListHasName(key_names, name))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("key column \"%s\" cannot be %s", name, i == 0 ? "excluded" : "redacted"),
-						 errdetail("The key identifies rows in the audit trail; a key column can be hashed instead.")));
-		}
-	}
-	if (names[2] != NIL && (guc_hmac_key == NULL || guc_hmac_key[0] == '\0'))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("audit_chain.hmac_key is not set"),
-				 errhint("A superuser sets it in postgresql.conf or with ALTER SYSTEM SET audit_chain.hmac_key.")));
-
-	JsonbParseState *state = NULL;
-	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	for (int i = 0; i < 4; i++)
-		PushNameList(&state, lists[i], names[i]);
-	Jsonb *settings = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
-	RegistrySetSettings(relid, settings);
-	// Every backend rebuilds its capture policies for this table (and its partitions).
-	CacheInvalidateRelcacheByRelid(relid);
-	SpoolEvent(oids, "CONFIGURE", QualifiedRelationName(relid), NULL, NULL, NULL, settings, 's');
+	ArrayType *given[kNumPolicyLists];
+	PolicyArguments(fcinfo, 1, given);
+	Jsonb *settings = ResolvePolicies(relid, entry.settings, given);
+	StorePolicies(oids, relid, settings);
 	PG_RETURN_JSONB_P(settings);
 }
 
@@ -520,7 +714,9 @@ PG_FUNCTION_INFO_V1(audit_chain_untrack);
 PG_FUNCTION_INFO_V1(audit_chain_on_ddl_command_end);
 PG_FUNCTION_INFO_V1(audit_chain_on_sql_drop);
 
-// track(target regclass, baseline boolean DEFAULT true) RETURNS boolean
+// track(target regclass, baseline boolean DEFAULT true, exclude text[] DEFAULT NULL,
+//       redact text[] DEFAULT NULL, hash text[] DEFAULT NULL, record text[] DEFAULT NULL)
+//       RETURNS boolean
 Datum
 audit_chain_track(PG_FUNCTION_ARGS)
 {
@@ -538,24 +734,36 @@ audit_chain_track(PG_FUNCTION_ARGS)
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	CheckTrackable(relid, oids);
 	CheckMayTrack(relid, "track");
+	Oid capture_fn = CaptureFunction(oids);
 
-	bool newly = !HasTrigger(relid, kRowTrigger);
+	// Column policies given here are checked before anything changes and stored before the
+	// baseline is recorded, so no value they hide is ever written, not even once.
+	ArrayType *given[kNumPolicyLists];
+	PolicyArguments(fcinfo, 2, given);
+	RegistryEntry entry;
+	bool registered = RegistryGet(relid, &entry);
+	bool configuring = false;
+	for (int i = 0; i < kNumPolicyLists; i++)
+		configuring |= given[i] != NULL;
+	Jsonb *settings = configuring ? ResolvePolicies(relid, registered ? entry.settings : NULL, given) : NULL;
+
+	// Any row capture trigger will do, whatever its name: a second one would record every
+	// change twice.
+	bool newly = !HasCaptureTrigger(relid, capture_fn, CaptureKind::kRow);
 	if (newly)
 		RunAsOwner(relid, psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW "
 								   "EXECUTE FUNCTION audit_chain.capture()",
 								   kRowTrigger, QualifiedRelationName(relid)));
-	CreateTruncateTrigger(relid);
+	CreateTruncateTrigger(relid, capture_fn);
 	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE) {
 		ListCell *lc;
 		foreach (lc, find_all_inheritors(relid, ShareRowExclusiveLock, NULL))
 			if (lfirst_oid(lc) != relid && get_rel_relkind(lfirst_oid(lc)) != RELKIND_FOREIGN_TABLE)
-				CreateTruncateTrigger(lfirst_oid(lc));
+				CreateTruncateTrigger(lfirst_oid(lc), capture_fn);
 	}
 
 	// A new tracking period starts when the table was not registered, or when its capture
 	// trigger had been dropped by hand: capture resumes with a TRACK event and a baseline.
-	RegistryEntry entry;
-	bool registered = RegistryGet(relid, &entry);
 	if (!registered || newly) {
 		char *name = QualifiedRelationName(relid);
 		Relation rel = table_open(relid, AccessShareLock);
@@ -566,9 +774,13 @@ audit_chain_track(PG_FUNCTION_ARGS)
 		else
 			RegistryInsert(relid, name, baseline, columns);
 		SpoolEvent(oids, "TRACK", name, NULL, NULL, NULL, TrackDetails(baseline), 's');
+		if (settings != NULL)
+			StorePolicies(oids, relid, settings);
 		if (baseline)
 			(void) SpoolBaseline(oids, relid, name);
 		newly = true;
+	} else if (settings != NULL) {
+		StorePolicies(oids, relid, settings);  // already tracked: as configure() would
 	}
 	PG_RETURN_BOOL(newly);
 }
@@ -585,22 +797,21 @@ audit_chain_untrack(PG_FUNCTION_ARGS)
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	CheckMayTrack(relid, "untrack");
 
-	bool was = HasTrigger(relid, kRowTrigger);
-	untracking = true;  // reset at transaction end too (see AtEndOfTransaction)
-	if (was)
-		RunAsOwner(relid, psprintf("DROP TRIGGER %s ON %s", kRowTrigger, QualifiedRelationName(relid)));
-	List *rels = list_make1_oid(relid);
-	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
-		rels = find_all_inheritors(relid, ShareRowExclusiveLock, NULL);
-	ListCell *lc;
-	foreach (lc, rels)
-		if (HasTrigger(lfirst_oid(lc), kTruncateTrigger))
-			RunAsOwner(lfirst_oid(lc), psprintf("DROP TRIGGER %s ON %s", kTruncateTrigger, QualifiedRelationName(lfirst_oid(lc))));
-	untracking = false;
 	RegistryEntry entry;
-	if (RegistryGet(relid, &entry)) {
+	bool was = RegistryGet(relid, &entry);
+	if (was)
 		RegistryDelete(relid);
-		was = true;
+	// The capture triggers are found by their function, so renamed ones go too; the row
+	// trigger's clones go with it.
+	Oid capture_fn = CaptureFunction(oids);
+	was |= DropCaptureTriggers(relid, capture_fn, false);
+	// The partitions' own TRUNCATE triggers, unless a partition is still part of a tracked
+	// table (tracked itself, or below another tracked ancestor).
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE) {
+		ListCell *lc;
+		foreach (lc, find_all_inheritors(relid, ShareRowExclusiveLock, NULL))
+			if (lfirst_oid(lc) != relid && !OidIsValid(TrackedTableOf(lfirst_oid(lc))))
+				(void) DropCaptureTriggers(lfirst_oid(lc), capture_fn, true);
 	}
 	if (was)
 		SpoolEvent(oids, "UNTRACK", QualifiedRelationName(relid), NULL, NULL, NULL, NULL, 's');
@@ -625,9 +836,10 @@ audit_chain_on_ddl_command_end(PG_FUNCTION_ARGS)
 		RecordTriggerRename(oids, trigdata->parsetree);
 		PG_RETURN_VOID();
 	}
+	Oid capture_fn = CaptureFunction(oids);
 	if (trigdata->tag == CMDTAG_ALTER_TABLE) {
 		RecordTriggerToggles(oids, trigdata->parsetree);
-		FollowPartitionChanges(trigdata->parsetree);
+		FollowPartitionChanges(trigdata->parsetree, capture_fn);
 	}
 	// A renamed schema renames every table in it.
 	List *touched = trigdata->tag == CMDTAG_ALTER_SCHEMA ? RegistryRelids() : TouchedRelations();
@@ -641,8 +853,8 @@ audit_chain_on_ddl_command_end(PG_FUNCTION_ARGS)
 		if (get_rel_relispartition(relid)) {
 			ListCell *a;
 			foreach (a, get_partition_ancestors(relid))
-				if (HasTrigger(lfirst_oid(a), kRowTrigger)) {
-					CreateTruncateTrigger(relid);
+				if (HasCaptureTrigger(lfirst_oid(a), capture_fn, CaptureKind::kRow)) {
+					CreateTruncateTrigger(relid, capture_fn);
 					break;
 				}
 		}
@@ -662,7 +874,8 @@ audit_chain_on_sql_drop(PG_FUNCTION_ARGS)
 	const CatalogOids *oids = GetCatalogOids(true);
 	if (oids == NULL)
 		PG_RETURN_VOID();  // the extension itself is being dropped
-	MemoryContext caller = CurrentMemoryContext;  // the lists below outlive SPI_finish()
+	// The lists outlive SPI_finish, which frees what was allocated in SPI's own context.
+	MemoryContext caller = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	int rc = SPI_execute("SELECT objid FROM pg_catalog.pg_event_trigger_dropped_objects() "
@@ -679,41 +892,43 @@ audit_chain_on_sql_drop(PG_FUNCTION_ARGS)
 		candidates = lappend_oid(candidates, relid);
 		MemoryContextSwitchTo(spi);
 	}
-	// Capture triggers dropped by hand (not by untrack(), not with their table).
-	List *trigger_tables = NIL;
+	// Triggers dropped by hand (not by untrack(), not with their table); whether they were
+	// capture triggers is told by their function, not their name (they may have been renamed).
+	List *trigger_oids = NIL, *trigger_names = NIL;
 	if (!untracking) {
-		rc = SPI_execute("SELECT address_names[1], address_names[2], address_names[3] "
-						 "FROM pg_catalog.pg_event_trigger_dropped_objects() "
-						 "WHERE object_type OPERATOR(pg_catalog.=) 'trigger' AND original",
+		rc = SPI_execute("SELECT objid, address_names[3] FROM pg_catalog.pg_event_trigger_dropped_objects() "
+						 "WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass "
+						 "AND original",
 						 true, 0);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute failed: %d", rc);
 		for (uint64 i = 0; i < SPI_processed; i++) {
-			char *schema = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-			char *table = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-			char *trigger = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
-			if (schema == NULL || table == NULL || !IsCaptureTrigger(trigger))
+			bool isnull;
+			Oid tgoid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+			char *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+			if (name == NULL)
 				continue;
-			Oid nsp = get_namespace_oid(schema, true);
-			Oid relid = OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
-			if (OidIsValid(relid)) {
-				MemoryContext spi = MemoryContextSwitchTo(caller);
-				trigger_tables = lappend(trigger_tables, list_make2(makeInteger((int) relid), pstrdup(trigger)));
-				MemoryContextSwitchTo(spi);
-			}
+			MemoryContext spi = MemoryContextSwitchTo(caller);
+			trigger_oids = lappend_oid(trigger_oids, tgoid);
+			trigger_names = lappend(trigger_names, pstrdup(name));
+			MemoryContextSwitchTo(spi);
 		}
 	}
 	SPI_finish();
-	ListCell *tc;
-	foreach (tc, trigger_tables) {
-		Oid relid = (Oid) intVal(linitial((List *) lfirst(tc)));
-		char *trigger = (char *) lsecond((List *) lfirst(tc));
+	Oid capture_fn = trigger_oids != NIL ? CaptureFunction(oids) : InvalidOid;
+	ListCell *tc, *nc;
+	forboth (tc, trigger_oids, nc, trigger_names) {
+		Oid relid, fn;
+		if (!DroppedTrigger(lfirst_oid(tc), &relid, &fn) || fn != capture_fn)
+			continue;
 		Oid root = TrackedTableOf(relid);
 		if (!OidIsValid(root))
 			continue;
 		StringInfoData json;
 		initStringInfo(&json);
-		appendStringInfo(&json, "{\"trigger\": \"%s\", \"table\": ", trigger);
+		appendStringInfoString(&json, "{\"trigger\": ");
+		escape_json(&json, (const char *) lfirst(nc));
+		appendStringInfoString(&json, ", \"table\": ");
 		escape_json(&json, QualifiedRelationName(relid));
 		appendStringInfoChar(&json, '}');
 		SpoolEvent(oids, "DROP TRIGGER", QualifiedRelationName(root), NULL, NULL, NULL,

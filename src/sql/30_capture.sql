@@ -6,11 +6,20 @@ CREATE FUNCTION audit_chain.capture() RETURNS trigger
 COMMENT ON FUNCTION audit_chain.capture() IS
     'trigger: records INSERT, UPDATE, DELETE (AFTER ... FOR EACH ROW) and TRUNCATE (AFTER ... FOR EACH STATEMENT) as audit events';
 
-CREATE FUNCTION audit_chain.track(target regclass, baseline boolean DEFAULT true) RETURNS boolean
+-- The column policies of configure() can be given here too: they then apply before the
+-- baseline records the rows, so a value they hide is never recorded.
+CREATE FUNCTION audit_chain.track(
+    target regclass,
+    baseline boolean DEFAULT true,
+    exclude text[] DEFAULT NULL,
+    redact text[] DEFAULT NULL,
+    hash text[] DEFAULT NULL,
+    record text[] DEFAULT NULL)
+    RETURNS boolean
     LANGUAGE C
     AS 'MODULE_PATHNAME', 'audit_chain_track';
-COMMENT ON FUNCTION audit_chain.track(regclass, boolean) IS
-    'starts auditing a table (and all its partitions), recording its current rows unless baseline is false; true if it was not tracked before';
+COMMENT ON FUNCTION audit_chain.track(regclass, boolean, text[], text[], text[], text[]) IS
+    'starts auditing a table (and all its partitions), recording its current rows unless baseline is false, with the given column policies (as configure()); true if it was not tracked before';
 
 CREATE FUNCTION audit_chain.untrack(target regclass) RETURNS boolean
     LANGUAGE C

@@ -34,7 +34,11 @@ $$;
 COMMENT ON FUNCTION audit_chain.access_report(text, text, timestamptz, timestamptz) IS
     'who touched one resource (e.g. public.patients, key 42) and when';
 
--- Actions of admin or system actors, and of privileged database roles (SOC 2, PCI DSS).
+-- Actions of admin or system actors, of privileged database roles (SOC 2, PCI DSS), and
+-- whoever changes what is audited: untracking, column policies, erasure, the capture triggers
+-- and dropping a tracked table. A table's owner may do all of these without any privilege,
+-- and each of them hides changes from the trail from then on (or, for ERASE, values already
+-- in it). TRACK is not among them: it starts auditing and hides nothing.
 CREATE FUNCTION audit_chain.privileged_action_report(
     from_time timestamptz DEFAULT '-infinity',
     to_time timestamptz DEFAULT 'infinity')
@@ -52,11 +56,14 @@ CREATE FUNCTION audit_chain.privileged_action_report(
       JOIN audit_chain.contexts c ON c.context_id OPERATOR(pg_catalog.=) e.context_id
       JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref
      WHERE e.event_time OPERATOR(pg_catalog.>=) from_time AND e.event_time OPERATOR(pg_catalog.<) to_time
-       AND (c.actor_type OPERATOR(pg_catalog.=) ANY (ARRAY['admin', 'system']) OR c.privileged)
+       AND (c.actor_type OPERATOR(pg_catalog.=) ANY (ARRAY['admin', 'system']) OR c.privileged
+            OR e.action OPERATOR(pg_catalog.=) ANY (ARRAY['UNTRACK', 'CONFIGURE', 'ERASE', 'DISABLE TRIGGER',
+                                                          'ENABLE TRIGGER', 'DROP TRIGGER', 'ALTER TRIGGER',
+                                                          'DROP TABLE']))
      ORDER BY e.event_time, e.commit_seq, e.seq
 $$;
 COMMENT ON FUNCTION audit_chain.privileged_action_report(timestamptz, timestamptz) IS
-    'actions of admin or system actors and of privileged database roles';
+    'actions of admin or system actors and of privileged database roles, and every change of what is audited';
 
 -- Actors with repeated failures or denials.
 CREATE FUNCTION audit_chain.failed_access_report(
@@ -85,7 +92,10 @@ $$;
 COMMENT ON FUNCTION audit_chain.failed_access_report(timestamptz, timestamptz, integer) IS
     'actors with at least min_failures failed or denied events';
 
--- What one actor did: events per resource type and action.
+-- What one actor did: events per resource type and action. The actor's contexts are joined,
+-- not matched as context_id = ANY (array of them): an actor may have a context per request,
+-- and matching every event against such an array costs events x contexts comparisons, where
+-- a hash join costs one probe per event.
 CREATE FUNCTION audit_chain.actor_activity(
     actor_id text,
     from_time timestamptz DEFAULT '-infinity',
@@ -99,10 +109,9 @@ CREATE FUNCTION audit_chain.actor_activity(
            pg_catalog.count(*) FILTER (WHERE e.outcome OPERATOR(pg_catalog.<>) 's'),
            pg_catalog.min(e.event_time), pg_catalog.max(e.event_time)
       FROM audit_chain.events e
+      JOIN audit_chain.contexts c ON c.context_id OPERATOR(pg_catalog.=) e.context_id
       JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref
-     WHERE e.context_id OPERATOR(pg_catalog.=) ANY (ARRAY(
-               SELECT c.context_id FROM audit_chain.contexts c
-                WHERE c.actor_id OPERATOR(pg_catalog.=) actor_activity.actor_id))
+     WHERE c.actor_id OPERATOR(pg_catalog.=) actor_activity.actor_id
        AND e.event_time OPERATOR(pg_catalog.>=) from_time AND e.event_time OPERATOR(pg_catalog.<) to_time
      GROUP BY r.resource_type, e.action
      ORDER BY r.resource_type, e.action
@@ -131,6 +140,9 @@ COMMENT ON FUNCTION audit_chain.daily_summary(date) IS
 
 -- Bursts (more than max_changes row changes by one actor within `window`) and large
 -- numeric changes (|new - old| above relative_change times |old|, or from 0 to non-zero).
+-- Rows come in a total order (time, kind, actor, then the event and column), so the same
+-- trail always gives the same report; the window is given in seconds, which, unlike an
+-- interval's text, does not depend on the session's IntervalStyle.
 CREATE FUNCTION audit_chain.suspicious_activity(
     from_time timestamptz DEFAULT '-infinity',
     to_time timestamptz DEFAULT 'infinity',
@@ -157,13 +169,17 @@ CREATE FUNCTION audit_chain.suspicious_activity(
     ), bursts AS (
         SELECT DISTINCT ON (w.actor_id) 'burst'::text AS kind, w.actor_id, w.event_time, NULL::text AS resource_type,
                NULL::text AS resource_id,
-               pg_catalog.jsonb_build_object('changes_in_window', w.in_window, 'window', "window"::text) AS detail
+               pg_catalog.jsonb_build_object('changes_in_window', w.in_window,
+                                             'window_seconds', pg_catalog.trim_scale(EXTRACT(epoch FROM "window")))
+                 AS detail,
+               w.commit_seq, w.seq, NULL::text AS column_name
           FROM windows w
          WHERE w.in_window OPERATOR(pg_catalog.>) max_changes
-         ORDER BY w.actor_id, w.in_window DESC, w.event_time
+         ORDER BY w.actor_id, w.in_window DESC, w.event_time, w.commit_seq, w.seq
     ), numeric_changes AS (
         SELECT 'large_change'::text AS kind, ch.actor_id, ch.event_time, ch.resource_type, ch.resource_id,
-               pg_catalog.jsonb_build_object('column', o.key, 'old', o.value, 'new', ch.new_data OPERATOR(pg_catalog.->) o.key) AS detail
+               pg_catalog.jsonb_build_object('column', o.key, 'old', o.value, 'new', ch.new_data OPERATOR(pg_catalog.->) o.key) AS detail,
+               ch.commit_seq, ch.seq, o.key AS column_name
           FROM changes ch
           CROSS JOIN LATERAL pg_catalog.jsonb_each(ch.old_data) AS o
          WHERE ch.action OPERATOR(pg_catalog.=) 'UPDATE'
@@ -177,10 +193,9 @@ CREATE FUNCTION audit_chain.suspicious_activity(
                          (relative_change OPERATOR(pg_catalog.*) pg_catalog.abs((o.value::text)::numeric))
                END
     )
-    SELECT * FROM bursts
-    UNION ALL
-    SELECT * FROM numeric_changes
-    ORDER BY 3, 1, 2
+    SELECT f.kind, f.actor_id, f.event_time, f.resource_type, f.resource_id, f.detail
+      FROM (SELECT * FROM bursts UNION ALL SELECT * FROM numeric_changes) f
+     ORDER BY f.event_time, f.kind, f.actor_id, f.commit_seq, f.seq, f.column_name
 $$;
 COMMENT ON FUNCTION audit_chain.suspicious_activity(timestamptz, timestamptz, integer, interval, numeric) IS
     'bursts of changes by one actor and large relative changes of numeric values';

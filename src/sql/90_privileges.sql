@@ -23,7 +23,7 @@ GRANT USAGE ON SCHEMA audit_chain TO PUBLIC;
 
 -- Table owners may track their own tables (track() checks ownership or audit_chain_admin).
 GRANT EXECUTE ON FUNCTION audit_chain.capture() TO PUBLIC;
-GRANT EXECUTE ON FUNCTION audit_chain.track(regclass, boolean) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION audit_chain.track(regclass, boolean, text[], text[], text[], text[]) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_chain.untrack(regclass) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_chain.configure(regclass, text[], text[], text[], text[]) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION audit_chain.version() TO PUBLIC;
