@@ -138,6 +138,11 @@ ALTER TRIGGER audit_chain_capture ON dt_parted RENAME TO dt_parted_capture;
 CREATE TABLE dt_parted_ap PARTITION OF dt_parted FOR VALUES IN ('ap');
 SELECT c.relname, t.* FROM pg_class c CROSS JOIN LATERAL dt_triggers(c.oid) t
  WHERE c.relname LIKE 'dt_parted%' AND c.relkind IN ('r', 'p') ORDER BY c.relname, t.tgname;
+-- TRUNCATE of one partition is still the DELETE of its rows from the tracked table.
+INSERT INTO dt_parted VALUES (1, 'eu'), (2, 'eu'), (1, 'us');
+TRUNCATE dt_parted_eu;
+SELECT action, resource_type, resource_id FROM audit_chain.audit_events
+ WHERE resource_type LIKE 'public.dt_parted%' AND action IN ('DELETE', 'TRUNCATE') ORDER BY commit_seq, seq;
 SELECT audit_chain.untrack('dt_parted');
 SELECT c.relname, t.* FROM pg_class c CROSS JOIN LATERAL dt_triggers(c.oid) t
  WHERE c.relname LIKE 'dt_parted%' AND c.relkind IN ('r', 'p') ORDER BY c.relname, t.tgname;

@@ -18,10 +18,12 @@
 
 extern "C" {
 #include "access/heapam.h"
+#include "access/relation.h"
 #include "access/htup_details.h"
 #include "access/tableam.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
 #include "access/xact.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
@@ -170,14 +172,29 @@ NoteTruncated(Oid relid)
 	MemoryContextSwitchTo(old);
 }
 
-// The topmost ancestor of a partition that is tracked (has the row capture trigger).
+// Whether relid has a row trigger executing the capture function (whatever its name: it may
+// have been renamed).
+bool
+HasRowCaptureTrigger(Oid relid, Oid capture_fn)
+{
+	Relation rel = relation_open(relid, AccessShareLock);
+	bool found = false;
+	for (int i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers && !found; i++) {
+		const Trigger &t = rel->trigdesc->triggers[i];
+		found = t.tgfoid == capture_fn && TRIGGER_FOR_ROW(t.tgtype);
+	}
+	relation_close(rel, AccessShareLock);
+	return found;
+}
+
+// The topmost ancestor of a partition that is tracked (has a row capture trigger).
 Oid
-TrackedAncestor(Oid relid)
+TrackedAncestor(Oid relid, Oid capture_fn)
 {
 	Oid root = InvalidOid;
 	ListCell *lc;
 	foreach (lc, get_partition_ancestors(relid))
-		if (OidIsValid(get_trigger_oid(lfirst_oid(lc), "audit_chain_capture", true)))
+		if (HasRowCaptureTrigger(lfirst_oid(lc), capture_fn))
 			root = lfirst_oid(lc);
 	return root;
 }
@@ -200,7 +217,7 @@ CaptureTruncate(const CatalogOids *oids, TriggerData *td)
 {
 	Relation rel = td->tg_relation;
 	Oid relid = RelationGetRelid(rel);
-	Oid root = rel->rd_rel->relispartition ? TrackedAncestor(relid) : InvalidOid;
+	Oid root = rel->rd_rel->relispartition ? TrackedAncestor(relid, td->tg_trigger->tgfoid) : InvalidOid;
 	if (!OidIsValid(root)) {
 		const RelationInfo *info = GetRelationInfo(rel, td->tg_trigger);
 		NoteTruncated(relid);

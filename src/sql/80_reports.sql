@@ -4,7 +4,7 @@
 -- Events are stored in commit order, so BRIN indexes on the times serve the windows; the
 -- other access paths have their own indexes (resource, failures, actors).
 
-CREATE INDEX events_event_time_brin ON audit_chain.events USING brin (event_time);
+CREATE INDEX events_event_time_brin ON audit_chain.events USING brin (event_time) WITH (autosummarize = on);
 CREATE INDEX events_failures_idx ON audit_chain.events (event_time) WHERE outcome OPERATOR(pg_catalog.<>) 's';
 
 -- Who touched this resource, and when (HIPAA access logs, GDPR access requests).
