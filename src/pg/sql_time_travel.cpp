@@ -517,7 +517,8 @@ RetypedFrom(const Alter *a, const char *column)
 	return JsonbStringMember(change->val.binary.data, "from");
 }
 
-// Whether alter i retyped a key column (today's names in h.key_names).
+// Whether alter i retyped a column that is part of a row's id: a key column (today's names in
+// h.key_names), or any column of a table without key.
 bool
 RetypesKey(const TableHistory &h, List *alters, int i)
 {
@@ -525,19 +526,20 @@ RetypesKey(const TableHistory &h, List *alters, int i)
 	JsonbValue *retyped = JsonbMember(&a->details->root, "columns_retyped");
 	if (retyped == NULL || retyped->type != jbvBinary)
 		return false;
+	if (h.keyless)
+		return true;
 	JsonbIterator *it = JsonbIteratorInit(retyped->val.binary.data);
 	JsonbValue v;
 	JsonbIteratorToken tok;
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		if (tok == WJB_KEY) {
-			const char *now = NameToday(alters, i + 1, pnstrdup(v.val.string.val, v.val.string.len));
-			ListCell *lc;
-			foreach (lc, h.key_names)
-				if (h.keyless || (now != NULL && strcmp(now, (const char *) lfirst(lc)) == 0))
-					return true;
-			if (h.keyless)
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE) {
+		if (tok != WJB_KEY)
+			continue;
+		const char *now = NameToday(alters, i + 1, pnstrdup(v.val.string.val, v.val.string.len));
+		ListCell *lc;
+		foreach (lc, h.key_names)
+			if (now != NULL && strcmp(now, (const char *) lfirst(lc)) == 0)
 				return true;
-		}
+	}
 	return false;
 }
 
