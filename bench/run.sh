@@ -10,6 +10,9 @@
 # alike; results are per-sample ratios against the unaudited run next to them, reported
 # as median (min-max). See bench/README.md.
 #
+# The timetravel phase (bench/timetravel.sh) measures row_at and table_at against a
+# sequential scan of the events and against a ten times smaller trail instead.
+#
 # Usage: bench/run.sh [--quick] [options]     (bench/run.sh --help)
 set -euo pipefail
 
@@ -17,7 +20,7 @@ usage() {
     cat <<'USAGE'
 Usage: bench/run.sh [--quick] [options]
 
-  --quick              about 5 minutes: fewer rounds, shorter runs, 200,000-event verify
+  --quick              about 6 minutes: fewer rounds, shorter runs, smaller logs and trails
   --rounds N           pgbench rounds, each with fresh databases a, b, c          [full 4, quick 2]
   --passes N           passes per round, each running every workload on a, b, c   [full 3, quick 2]
   --duration S         seconds per pgbench run                                    [full 5, quick 4]
@@ -25,7 +28,11 @@ Usage: bench/run.sh [--quick] [options]
   --verify-events N    events to verify                                          [full 1000000, quick 200000]
   --verify-reps N      timed verify() calls per log                              [full 3, quick 2]
   --scale N            pgbench scale factor                                      [10]
-  --phases LIST        comma-separated subset of: pgbench,bulk,verify            [all]
+  --tt-events N        events of timetravel's large trail (the small one: N/10)  [full 1000000, quick 200000]
+  --tt-rows N          rows of timetravel's table_at table                       [full 100000, quick 20000]
+  --tt-changes N       single-row changes of that table's "day"                  [full 200000, quick 40000]
+  --tt-reps N          timetravel samples per measurement                        [full 7, quick 3]
+  --phases LIST        comma-separated subset of: pgbench,bulk,verify,timetravel [all]
   --port N             server port on 127.0.0.1          [first free from 56432]
   --stage DIR          staging directory (make install DESTDIR)  [.tmp/bench/stage]
   --pgdir DIR          cluster directory                          [.tmp/bench/pg]
@@ -36,7 +43,8 @@ USAGE
 
 MODE=full
 ROUNDS="" PASSES="" DURATION="" BULK_REPS="" VERIFY_EVENTS="" VERIFY_REPS="" SCALE=10
-PHASES="pgbench,bulk,verify"
+TT_EVENTS="" TT_ROWS="" TT_CHANGES="" TT_REPS=""
+PHASES="pgbench,bulk,verify,timetravel"
 DO_BUILD=1
 BENCH_PORT="" BENCH_STAGE="" BENCH_PGDIR="" BENCH_WORK=""
 
@@ -50,6 +58,10 @@ while (($#)); do
         --verify-events) VERIFY_EVENTS="$2"; shift ;;
         --verify-reps) VERIFY_REPS="$2"; shift ;;
         --scale) SCALE="$2"; shift ;;
+        --tt-events) TT_EVENTS="$2"; shift ;;
+        --tt-rows) TT_ROWS="$2"; shift ;;
+        --tt-changes) TT_CHANGES="$2"; shift ;;
+        --tt-reps) TT_REPS="$2"; shift ;;
         --phases) PHASES="$2"; shift ;;
         --port) BENCH_PORT="$2"; shift ;;
         --stage) BENCH_STAGE="$2"; shift ;;
@@ -64,15 +76,25 @@ done
 
 if [[ "$MODE" == quick ]]; then
     : "${ROUNDS:=2}" "${PASSES:=2}" "${DURATION:=4}" "${BULK_REPS:=3}" "${VERIFY_EVENTS:=200000}" "${VERIFY_REPS:=2}"
+    : "${TT_EVENTS:=200000}" "${TT_ROWS:=20000}" "${TT_CHANGES:=40000}" "${TT_REPS:=3}"
 else
     : "${ROUNDS:=4}" "${PASSES:=3}" "${DURATION:=5}" "${BULK_REPS:=5}" "${VERIFY_EVENTS:=1000000}" "${VERIFY_REPS:=3}"
+    : "${TT_EVENTS:=1000000}" "${TT_ROWS:=100000}" "${TT_CHANGES:=200000}" "${TT_REPS:=7}"
 fi
-for n in "$ROUNDS" "$PASSES" "$DURATION" "$BULK_REPS" "$VERIFY_EVENTS" "$VERIFY_REPS" "$SCALE"; do
+for n in "$ROUNDS" "$PASSES" "$DURATION" "$BULK_REPS" "$VERIFY_EVENTS" "$VERIFY_REPS" "$SCALE" \
+    "$TT_EVENTS" "$TT_ROWS" "$TT_CHANGES" "$TT_REPS"; do
     [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "not a positive integer: $n" >&2; exit 2; }
+done
+((TT_EVENTS >= 50000)) || { echo "--tt-events must be at least 50000" >&2; exit 2; }
+((TT_CHANGES % 8 == 0)) || { echo "--tt-changes must be a multiple of 8" >&2; exit 2; }
+for p in ${PHASES//,/ }; do
+    [[ "$p" =~ ^(pgbench|bulk|verify|timetravel)$ ]] || { echo "unknown phase: $p" >&2; exit 2; }
 done
 
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=SCRIPTDIR/timetravel.sh
+source "$BENCH_DIR/timetravel.sh"
 
 has_phase() { [[ ",$PHASES," == *",$1,"* ]]; }
 
@@ -92,7 +114,7 @@ LOAD_AT_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 RUN_ID="$(date -u +%Y%m%dT%H%M%SZ)-$MODE"
 RUN_DIR="$BENCH_WORK/runs/$RUN_ID"
 mkdir -p "$RUN_DIR"
-blog "mode $MODE: $ROUNDS rounds x $PASSES passes x ${DURATION}s, $BULK_REPS bulk reps, verify $VERIFY_EVENTS events x $VERIFY_REPS; logs in $RUN_DIR"
+blog "mode $MODE: phases $PHASES; $ROUNDS rounds x $PASSES passes x ${DURATION}s, $BULK_REPS bulk reps, verify $VERIFY_EVENTS events x $VERIFY_REPS; timetravel $TT_EVENTS events, $TT_ROWS rows + $TT_CHANGES changes x $TT_REPS; logs in $RUN_DIR"
 
 if ((DO_BUILD)); then
     bench_build
@@ -107,9 +129,9 @@ bench_cluster_start
 bpsql postgres -c 'CREATE DATABASE bench_meta'
 bpsql bench_meta <<'SQL'
 CREATE TABLE m (
-    phase    text   NOT NULL,  -- pgbench | pgbench_mean | wal | bulk | verify | storage | info
+    phase    text   NOT NULL,  -- pgbench | pgbench_mean | wal | bulk | verify | storage | info | tt | tt_info
     workload text   NOT NULL,
-    variant  text   NOT NULL,  -- a | b | c
+    variant  text   NOT NULL,  -- a | b | c; tt: a baseline, b audit_chain
     round    int    NOT NULL,
     value    float8 NOT NULL
 );
@@ -122,11 +144,13 @@ record() {  # phase workload variant round value
 }
 
 # ---------------------------------------------------------------- data and variants
-blog "pgbench -i -s $SCALE into the template database"
-bpsql postgres -c 'CREATE DATABASE bench_template'
-pgbench -i -q -s "$SCALE" bench_template >"$RUN_DIR/pgbench-init.log" 2>&1 ||
-    { tail -n 20 "$RUN_DIR/pgbench-init.log" >&2; bdie "pgbench -i failed"; }
-bpsql bench_template -c 'CREATE EXTENSION pg_prewarm' -c 'VACUUM ANALYZE'
+if has_phase pgbench || has_phase bulk || has_phase verify; then
+    blog "pgbench -i -s $SCALE into the template database"
+    bpsql postgres -c 'CREATE DATABASE bench_template'
+    pgbench -i -q -s "$SCALE" bench_template >"$RUN_DIR/pgbench-init.log" 2>&1 ||
+        { tail -n 20 "$RUN_DIR/pgbench-init.log" >&2; bdie "pgbench -i failed"; }
+    bpsql bench_template -c 'CREATE EXTENSION pg_prewarm' -c 'VACUUM ANALYZE'
+fi
 
 # Fresh database NAME for VARIANT, a copy of the template.
 make_db() {
@@ -327,6 +351,7 @@ run_verify_phase() {
 has_phase pgbench && run_pgbench_phase
 has_phase bulk && run_bulk_phase
 has_phase verify && run_verify_phase
+has_phase timetravel && run_timetravel_phase
 
 # ---------------------------------------------------------------- report
 REPORT="$RUN_DIR/report.md"
@@ -337,9 +362,15 @@ REPORT="$RUN_DIR/report.md"
     printf -- '- load average (1, 5, 15 min) at the start: %s; at the end: %s\n' "$LOAD_AT_START" "$(cut -d' ' -f1-3 /proc/loadavg)"
     printf -- '- settings: scale %s; pgbench -M prepared, %s rounds x %s passes x %ss per variant and workload, 8 clients with -j 2;' \
         "$SCALE" "$ROUNDS" "$PASSES" "$DURATION"
-    printf ' bulk %s reps; verify %s events x %s reps; shared_buffers 512MB, fsync on, synchronous_commit on\n\n' \
-        "$BULK_REPS" "$VERIFY_EVENTS" "$VERIFY_REPS"
+    printf ' bulk %s reps; verify %s events x %s reps; timetravel %s + %s events, %s rows + %s changes, %s samples;' \
+        "$BULK_REPS" "$VERIFY_EVENTS" "$VERIFY_REPS" "$TT_EVENTS" "$((TT_EVENTS / 10))" "$TT_ROWS" "$TT_CHANGES" "$TT_REPS"
+    printf ' phases %s; shared_buffers 512MB, fsync on, synchronous_commit on\n\n' "$PHASES"
     bpsql bench_meta -At -f "$BENCH_DIR/report.sql"
+    if [[ -s "$RUN_DIR/timetravel-plans.md" ]]; then
+        printf '\n### Time travel: the plans of the statements row_at and table_at run\n\n'
+        printf 'Scans of audit_chain.events, from auto_explain (log_nested_statements, log_analyze, log_buffers).\n'
+        cat "$RUN_DIR/timetravel-plans.md"
+    fi
 } >"$REPORT"
 cp "$REPORT" "$BENCH_WORK/latest.md"
 cp "$RUN_DIR/raw.csv" "$BENCH_WORK/latest.csv"

@@ -121,7 +121,7 @@ RowKeys(const TableHistory &h, List *own_ids)
 							 "   AND e.details OPERATOR(pg_catalog.?) 'new_resource_id'"
 							 "   AND e.details OPERATOR(pg_catalog.->>) 'new_resource_id' OPERATOR(pg_catalog.=) $7"
 							 "   AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) ($8, $9)",
-							 TableEventsFilter());
+							 TableEventsFilter(h));
 		if (SPI_execute_with_args(sql, 9, types, args, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the keys of row %s", (const char *) linitial(own_ids));
 		for (uint64 k = 0; k < SPI_processed; k++) {
@@ -460,7 +460,7 @@ audit_chain_erase(PG_FUNCTION_ARGS)
 						 "               AND e.details OPERATOR(pg_catalog.->>) 'new_resource_id' OPERATOR(pg_catalog.=) k.id))"
 						 "      AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) (k.ucs, k.us))"
 						 " ORDER BY e.chain_id, e.seq",
-						 TableEventsFilter());
+						 TableEventsFilter(h));
 	ErasureNaming naming;
 	InitNaming(&naming, (const char *) linitial(ids));
 	EraseCounts counts = EraseMatching(sql, 9, types, args, true, NULL, NULL, &naming);
@@ -498,7 +498,7 @@ audit_chain_erase_value(PG_FUNCTION_ARGS)
 		TableHistory h = LoadTable(PG_GETARG_OID(1));
 		TableEventsFilterParams(h, types, args);
 		resource_type = MemoryContextStrdup(caller, h.name);  // outlives SPI_finish()
-		scope = psprintf(" AND %s", TableEventsFilter());
+		scope = psprintf(" AND %s", TableEventsFilter(h));
 	} else {
 		// $1..$6 unused: keep the numbering of the table filter.
 		for (int i = 0; i < 6; i++) {

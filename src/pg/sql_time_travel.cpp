@@ -191,15 +191,21 @@ FilterParams(const TableHistory &h, Oid *types, Datum *values)
 namespace audit_chain::pg {
 
 const char *
-TableEventsFilter(void)
+TableEventsFilter(const TableHistory &h)
 {
-	return "r.resource_type OPERATOR(pg_catalog.=) ANY ($1) AND EXISTS ("
-		   "SELECT FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-		   " pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) AS n(name, fcs, fs, finc, ucs, us)"
-		   " WHERE n.name OPERATOR(pg_catalog.=) r.resource_type"
-		   "   AND ((e.commit_seq, e.seq) OPERATOR(pg_catalog.>) (n.fcs, n.fs)"
-		   "        OR (n.finc AND e.commit_seq OPERATOR(pg_catalog.=) n.fcs AND e.seq OPERATOR(pg_catalog.=) n.fs))"
-		   "   AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) (n.ucs, n.us))";
+	// The resource_refs, written into the query, give every index on events its leading
+	// column: the join with resources alone would leave the planner reading whole indexes.
+	return psprintf("e.resource_ref OPERATOR(pg_catalog.=) ANY ('%s'::pg_catalog.int4[])"
+					" AND r.resource_type OPERATOR(pg_catalog.=) ANY ($1) AND EXISTS ("
+					"SELECT FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+					" pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
+					"   AS n(name, fcs, fs, finc, ucs, us)"
+					" WHERE n.name OPERATOR(pg_catalog.=) r.resource_type"
+					"   AND ((e.commit_seq, e.seq) OPERATOR(pg_catalog.>) (n.fcs, n.fs)"
+					"        OR (n.finc AND e.commit_seq OPERATOR(pg_catalog.=) n.fcs"
+					"            AND e.seq OPERATOR(pg_catalog.=) n.fs))"
+					"   AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) (n.ucs, n.us))",
+					h.resource_refs);
 }
 
 void
@@ -266,6 +272,17 @@ LoadTable(Oid relid)
 	h.from_seq = Int8Array(fs);
 	h.until_commit_seq = Int8Array(ucs);
 	h.until_seq = Int8Array(us);
+
+	// The resource_refs of those names (resources holds one per name ever used).
+	Oid ref_types[1] = {TEXTARRAYOID};
+	Datum ref_values[1] = {h.names};
+	if (SPI_execute_with_args("SELECT pg_catalog.array_agg(resource_ref ORDER BY resource_ref)::pg_catalog.text"
+							  " FROM audit_chain.resources WHERE resource_type OPERATOR(pg_catalog.=) ANY ($1)",
+							  1, ref_types, ref_values, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read the resource references of %s", h.name);
+	char *refs = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	h.resource_refs = refs != NULL ? refs : pstrdup("{}");
 	return h;
 }
 
@@ -349,7 +366,7 @@ TrackingStart(const TableHistory &h, TimestampTz at, const char *when)
 						 " WHERE %s AND e.resource_id IS NULL"
 						 "   AND e.action OPERATOR(pg_catalog.=) 'TRACK' AND e.committed_at OPERATOR(pg_catalog.<=) $7"
 						 " ORDER BY e.commit_seq DESC, e.seq DESC LIMIT 1",
-						 TableEventsFilter());
+						 TableEventsFilter(h));
 	int rc = SPI_execute_with_args(sql, 7, types, values, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read the tracking history of %s", h.name);
@@ -383,7 +400,7 @@ AltersFrom(const TableHistory &h, Position from)
 						 " WHERE %s AND e.resource_id IS NULL AND e.action OPERATOR(pg_catalog.=) 'ALTER TABLE'"
 						 "   AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.>=) ($7, $8)"
 						 " ORDER BY e.commit_seq, e.seq",
-						 TableEventsFilter());
+						 TableEventsFilter(h));
 	int rc = SPI_execute_with_args(sql, 8, types, values, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read the schema history of %s", h.name);
@@ -666,7 +683,7 @@ OpenEvents(const TableHistory &h, const char *id, Position from, Position until,
 		" AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) ($9, $10)"
 		" %s %s"
 		" ORDER BY e.commit_seq, e.seq",
-		kEventColumns, TableEventsFilter(),
+		kEventColumns, TableEventsFilter(h),
 		bounded ? "AND e.committed_at OPERATOR(pg_catalog.<=) $11" : "AND $11 IS NOT NULL",
 		id != NULL ? "AND (e.resource_id OPERATOR(pg_catalog.=) $12 OR e.resource_id IS NULL"
 					 " OR (e.details OPERATOR(pg_catalog.?) 'new_resource_id'"

@@ -20,6 +20,7 @@ struct TableHistory {
 	Datum from_inclusive;    // bool[]: whether the start position itself belongs to the span
 	Datum until_commit_seq;  // int8[]: where it ends (exclusive)
 	Datum until_seq;         // int8[]
+	char *resource_refs;     // the resource_refs of those names, an int4[] literal like {3,7}
 	List *key_names;         // today's key column names (NIL: keyless)
 	List *column_names;      // today's column names
 	bool keyless;
@@ -30,7 +31,7 @@ TableHistory LoadTable(Oid relid);
 
 // A condition on events e joined with resources r that selects exactly this table's events,
 // with parameters $1..$6 (fill them with TableEventsFilterParams).
-const char *TableEventsFilter(void);
+const char *TableEventsFilter(const TableHistory &h);
 void TableEventsFilterParams(const TableHistory &h, Oid *types, Datum *values);
 
 // The row id of a key given as {"column": value, ...} (the whole row for a table without key),
