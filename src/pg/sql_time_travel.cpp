@@ -62,6 +62,13 @@ constexpr char kEventColumns[] =
 	"JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref "
 	"LEFT JOIN audit_chain.contexts c ON c.context_id OPERATOR(pg_catalog.=) e.context_id ";
 
+// The same columns without the who: replay alone needs no join with contexts.
+constexpr char kReplayColumns[] =
+	"e.commit_seq, e.seq, e.committed_at, e.action, e.resource_id, e.old_data, e.new_data, e.details, "
+	"e.chain_id, e.xid, NULL::pg_catalog.text, NULL::pg_catalog.text, e.event_time "
+	"FROM audit_chain.events e "
+	"JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref ";
+
 struct Position {
 	int64 commit_seq;
 	int64 seq;
@@ -113,6 +120,63 @@ ToReplayEvent(HeapTuple t, TupleDesc d, ReplayEvent *e)
 	e->old_data = GetJsonb(t, d, kQOldData);
 	e->new_data = GetJsonb(t, d, kQNewData);
 	e->details = GetJsonb(t, d, kQDetails);
+}
+
+// The event in a slot of an event query (columns as kEventColumns), valid until the slot
+// changes and the current memory context is reset.
+void
+SlotToReplayEvent(TupleTableSlot *slot, ReplayEvent *e)
+{
+	slot_getallattrs(slot);
+	const Datum *v = slot->tts_values;
+	const bool *n = slot->tts_isnull;
+	e->commit_seq = DatumGetInt64(v[kQCommitSeq - 1]);
+	e->seq = DatumGetInt64(v[kQSeq - 1]);
+	e->committed_at = DatumGetTimestampTz(v[kQCommittedAt - 1]);
+	e->event_time = DatumGetTimestampTz(v[kQEventTime - 1]);
+	e->action = TextDatumGetCString(v[kQAction - 1]);
+	e->resource_id = n[kQResourceId - 1] ? NULL : TextDatumGetCString(v[kQResourceId - 1]);
+	e->old_data = n[kQOldData - 1] ? NULL : DatumGetJsonbP(v[kQOldData - 1]);
+	e->new_data = n[kQNewData - 1] ? NULL : DatumGetJsonbP(v[kQNewData - 1]);
+	e->details = n[kQDetails - 1] ? NULL : DatumGetJsonbP(v[kQDetails - 1]);
+}
+
+// Applies every event of a query to a replayer as the executor produces it: no copy of the
+// events, and what one event needs is freed before the next.
+struct ReplayReceiver {
+	DestReceiver pub;  // first: the executor sees a DestReceiver
+	Replayer *replayer;
+	MemoryContext per_event;
+};
+
+bool
+ReplayReceive(TupleTableSlot *slot, DestReceiver *self)
+{
+	ReplayReceiver *receiver = (ReplayReceiver *) self;
+	CHECK_FOR_INTERRUPTS();
+	MemoryContext old = MemoryContextSwitchTo(receiver->per_event);
+	ReplayEvent e;
+	SlotToReplayEvent(slot, &e);
+	const char *after;
+	ReplayApply(receiver->replayer, &e, &after);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(receiver->per_event);
+	return true;
+}
+
+void
+ReplayStartup(DestReceiver *, int, TupleDesc)
+{
+}
+
+void
+ReplayShutdown(DestReceiver *)
+{
+}
+
+void
+ReplayDestroy(DestReceiver *)
+{
 }
 
 Datum
@@ -195,6 +259,12 @@ TableEventsFilter(const TableHistory &h)
 {
 	// The resource_refs, written into the query, give every index on events its leading
 	// column: the join with resources alone would leave the planner reading whole indexes.
+	if (h.one_name)
+		return psprintf("e.resource_ref OPERATOR(pg_catalog.=) ANY ('%s'::pg_catalog.int4[])"
+						" AND r.resource_type OPERATOR(pg_catalog.=) ANY ($1)"
+						" AND $2 IS NOT NULL AND $3 IS NOT NULL AND $4 IS NOT NULL AND $5 IS NOT NULL"
+						" AND $6 IS NOT NULL",
+						h.resource_refs);
 	return psprintf("e.resource_ref OPERATOR(pg_catalog.=) ANY ('%s'::pg_catalog.int4[])"
 					" AND r.resource_type OPERATOR(pg_catalog.=) ANY ($1) AND EXISTS ("
 					"SELECT FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
@@ -260,6 +330,8 @@ LoadTable(Oid relid)
 		until = at;
 	}
 	int n = list_length(names);
+	// One name that no other table ever had: every event under it is this table's.
+	h.one_name = n == 1 && *(int64 *) linitial(fcs) == 0 && *(int64 *) linitial(ucs) == kEnd.commit_seq;
 	Datum *name_datums = (Datum *) palloc(sizeof(Datum) * (n + 1));
 	Datum *inc_datums = (Datum *) palloc(sizeof(Datum) * (n + 1));
 	for (int i = 0; i < n; i++) {
@@ -661,9 +733,10 @@ CheckNoRetypeWithoutKey(const TableHistory &h, List *alters, int first)
 
 // Opens a cursor over the table's events between `from` (inclusive) and `until` (exclusive),
 // committed at or before at (when bounded). With an id: only that row's events (including an
-// UPDATE that moved a row to this key) and table-wide ones.
+// UPDATE that moved a row to this key) and table-wide ones. with_context: also who made them.
 Portal
-OpenEvents(const TableHistory &h, const char *id, Position from, Position until, TimestampTz at, bool bounded)
+OpenEvents(const TableHistory &h, const char *id, Position from, Position until, TimestampTz at, bool bounded,
+		   bool with_context)
 {
 	Oid types[12];
 	Datum values[12];
@@ -683,7 +756,7 @@ OpenEvents(const TableHistory &h, const char *id, Position from, Position until,
 		" AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) ($9, $10)"
 		" %s %s"
 		" ORDER BY e.commit_seq, e.seq",
-		kEventColumns, TableEventsFilter(h),
+		with_context ? kEventColumns : kReplayColumns, TableEventsFilter(h),
 		bounded ? "AND e.committed_at OPERATOR(pg_catalog.<=) $11" : "AND $11 IS NOT NULL",
 		id != NULL ? "AND (e.resource_id OPERATOR(pg_catalog.=) $12 OR e.resource_id IS NULL"
 					 " OR (e.details OPERATOR(pg_catalog.?) 'new_resource_id'"
@@ -693,6 +766,51 @@ OpenEvents(const TableHistory &h, const char *id, Position from, Position until,
 	if (portal == NULL)
 		elog(ERROR, "could not open the events of %s", h.name);
 	return portal;
+}
+
+// Replays the table's events in [from, kEnd) committed at or before at into r.
+void
+ReplayTableEvents(const TableHistory &h, Position from, TimestampTz at, Replayer *r)
+{
+	Oid types[12];
+	Datum values[12];
+	FilterParams(h, types, values);
+	const Oid more_types[5] = {INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID};
+	const Datum more_values[5] = {Int64GetDatum(from.commit_seq), Int64GetDatum(from.seq),
+								  Int64GetDatum(kEnd.commit_seq), Int64GetDatum(kEnd.seq), TimestampTzGetDatum(at)};
+	memcpy(types + 6, more_types, sizeof(more_types));
+	memcpy(values + 6, more_values, sizeof(more_values));
+	char *sql = psprintf("SELECT %s WHERE %s"
+						 " AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.>=) ($7, $8)"
+						 " AND (e.commit_seq, e.seq) OPERATOR(pg_catalog.<) ($9, $10)"
+						 " AND e.committed_at OPERATOR(pg_catalog.<=) $11"
+						 " ORDER BY e.commit_seq, e.seq",
+						 kReplayColumns, TableEventsFilter(h));
+	ParamListInfo params = makeParamList(11);
+	for (int i = 0; i < 11; i++) {
+		params->params[i].value = values[i];
+		params->params[i].isnull = false;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = types[i];
+	}
+	ReplayReceiver receiver;
+	memset(&receiver, 0, sizeof(receiver));
+	receiver.pub.receiveSlot = ReplayReceive;
+	receiver.pub.rStartup = ReplayStartup;
+	receiver.pub.rShutdown = ReplayShutdown;
+	receiver.pub.rDestroy = ReplayDestroy;
+	receiver.pub.mydest = DestNone;
+	receiver.replayer = r;
+	receiver.per_event = AllocSetContextCreate(CurrentMemoryContext, "audit_chain replay event", ALLOCSET_DEFAULT_SIZES);
+	SPIExecuteOptions options;
+	memset(&options, 0, sizeof(options));
+	options.params = params;
+	options.read_only = true;
+	options.dest = &receiver.pub;
+	int rc = SPI_execute_extended(sql, &options);
+	if (rc != SPI_OK_UTILITY)  // what SPI says of a SELECT whose rows went to another receiver
+		elog(ERROR, "could not read the events of %s: %d", h.name, rc);
+	MemoryContextDelete(receiver.per_event);
 }
 
 char *
@@ -728,7 +846,7 @@ ImageBefore(const ReplayScope &s, const char *id, Position until, const ReplayEv
 	Replayer r;
 	ReplayInit(&r, KeyNamesBefore(*s.h, s.alters), s.h->keyless, s.h->name);
 	r.lenient = s.lenient;
-	Portal portal = OpenEvents(*s.h, id, s.start, until, s.at, s.bounded);
+	Portal portal = OpenEvents(*s.h, id, s.start, until, s.at, s.bounded, false);
 	for (;;) {
 		SPI_cursor_fetch(portal, true, kFetchBatch);
 		if (SPI_processed == 0)
@@ -882,21 +1000,7 @@ audit_chain_table_at(PG_FUNCTION_ARGS)
 	int first_after = FirstAlterAfter(alters, at);
 	Replayer r;
 	ReplayInit(&r, KeyNamesBefore(h, alters), h.keyless, h.name);
-	Portal portal = OpenEvents(h, NULL, start, kEnd, at, true);
-	for (;;) {
-		SPI_cursor_fetch(portal, true, kFetchBatch);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 i = 0; i < SPI_processed; i++) {
-			CHECK_FOR_INTERRUPTS();
-			ReplayEvent e;
-			ToReplayEvent(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, &e);
-			const char *after;
-			ReplayApply(&r, &e, &after);
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-	SPI_cursor_close(portal);
+	ReplayTableEvents(h, start, at, &r);
 	EmitRows emit = {&h, rsinfo->setResult, rsinfo->setDesc, alters, today_names ? first_after : -1};
 	MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	ReplayForEachRow(&r, EmitRow, &emit, when);
@@ -939,7 +1043,7 @@ audit_chain_history(PG_FUNCTION_ARGS)
 	last_era = h.keyless || boundary >= list_length(alters);
 	Position era_end = last_era ? kEnd : ((Alter *) list_nth(alters, boundary))->position;
 	const char *id = KeyToIdAsOf(h, key, alters, era_first);
-	Portal portal = OpenEvents(h, id, era_start, era_end, 0, false);
+	Portal portal = OpenEvents(h, id, era_start, era_end, 0, false, true);
 	for (;;) {
 		SPI_cursor_fetch(portal, true, kFetchBatch);
 		if (SPI_processed == 0)

@@ -21,6 +21,7 @@ struct TableHistory {
 	Datum until_commit_seq;  // int8[]: where it ends (exclusive)
 	Datum until_seq;         // int8[]
 	char *resource_refs;     // the resource_refs of those names, an int4[] literal like {3,7}
+	bool one_name;           // a single name, never another table's: no span to check
 	List *key_names;         // today's key column names (NIL: keyless)
 	List *column_names;      // today's column names
 	bool keyless;
