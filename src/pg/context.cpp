@@ -54,6 +54,7 @@ struct HashCacheEntry {
 	core::Hash hash;
 };
 HashCacheEntry *hash_cache = NULL;
+bool cache_has_uncommitted = false;  // some entry was made by the current transaction
 
 // Forgets everything when the extension's tables were dropped (and maybe re-created).
 void
@@ -164,6 +165,7 @@ Remember(int64 context_id, const core::Hash &hash, bool committed)
 	e->context_id = context_id;
 	e->committed = committed;
 	e->hash = hash;
+	cache_has_uncommitted |= !committed;
 }
 
 }  // namespace
@@ -274,19 +276,22 @@ ContextAtAbort(void)
 {
 	if (current.valid && !current.committed)
 		current.valid = false;
-	if (hash_cache != NULL)
+	if (hash_cache != NULL && cache_has_uncommitted)
 		for (int i = 0; i < kHashCacheSize; i++)
 			if (hash_cache[i].context_id != 0 && !hash_cache[i].committed)
 				hash_cache[i].context_id = 0;
+	cache_has_uncommitted = false;
 }
 
 void
 ContextAtCommit(void)
 {
 	current.committed = true;
-	if (hash_cache != NULL)
+	// Most transactions intern no context: only then is there anything to mark.
+	if (hash_cache != NULL && cache_has_uncommitted)
 		for (int i = 0; i < kHashCacheSize; i++)
 			hash_cache[i].committed = true;
+	cache_has_uncommitted = false;
 }
 
 }  // namespace audit_chain::pg

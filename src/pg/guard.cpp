@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "access/xact.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
 #include "utils/rel.h"
@@ -15,26 +16,54 @@ extern "C" {
 namespace audit_chain::pg {
 
 namespace {
-bool allow_audit_updates = false;
-bool allow_registry_writes = false;
+
+// Nesting level of the (sub)transaction that let the extension's own writes through, 0 when
+// nothing is let through. An error inside that (sub)transaction may skip the code that would
+// close the window; its abort closes it instead (GuardAtSubAbort), even when the outer
+// transaction goes on after ROLLBACK TO SAVEPOINT.
+int allow_audit_updates_level = 0;
+int allow_registry_writes_level = 0;
+
+int
+LevelFor(bool allow)
+{
+	return allow ? GetCurrentTransactionNestLevel() : 0;
 }
+
+}  // namespace
 
 void
 AllowRegistryWrites(bool allow)
 {
-	allow_registry_writes = allow;
+	allow_registry_writes_level = LevelFor(allow);
 }
 
 void
 AllowAuditUpdates(bool allow)
 {
-	allow_audit_updates = allow;
+	allow_audit_updates_level = LevelFor(allow);
 }
 
 bool
 AuditUpdatesAllowed(void)
 {
-	return allow_audit_updates;
+	return allow_audit_updates_level > 0;
+}
+
+bool
+RegistryWritesAllowed(void)
+{
+	return allow_registry_writes_level > 0;
+}
+
+void
+GuardAtSubAbort(void)
+{
+	int level = GetCurrentTransactionNestLevel();
+	if (allow_audit_updates_level >= level)
+		allow_audit_updates_level = 0;
+	if (allow_registry_writes_level >= level)
+		allow_registry_writes_level = 0;
 }
 
 }  // namespace audit_chain::pg
@@ -54,7 +83,7 @@ audit_chain_refuse_change(PG_FUNCTION_ARGS)
 	const char *table = RelationGetRelationName(td->tg_relation);
 	if (audit_chain::pg::AuditUpdatesAllowed() && TRIGGER_FIRED_BY_UPDATE(td->tg_event) && strcmp(table, "events") == 0)
 		return PointerGetDatum(NULL);  // erase() rewriting erased values (see sql_erase.cpp)
-	if (audit_chain::pg::allow_registry_writes && strcmp(table, "tracked_tables") == 0)
+	if (audit_chain::pg::RegistryWritesAllowed() && strcmp(table, "tracked_tables") == 0)
 		return PointerGetDatum(NULL);  // track(), configure(), DDL handling (see registry.cpp)
 	const char *what = TRIGGER_FIRED_BY_UPDATE(td->tg_event)	  ? "UPDATE"
 					   : TRIGGER_FIRED_BY_DELETE(td->tg_event)	  ? "DELETE"

@@ -41,6 +41,7 @@ OnXactEvent(XactEvent event, void *arg)
 	case XACT_EVENT_PREPARE:
 		CaptureAtEndOfTransaction();
 		AllowAuditUpdates(false);
+		AllowRegistryWrites(false);
 		TrackingAtEndOfTransaction();
 		ContextAtCommit();
 		ResourcesAtCommit();
@@ -66,6 +67,7 @@ OnSubXactEvent(SubXactEvent event, SubTransactionId my_subid, SubTransactionId p
 	// Rows interned by the aborted subtransaction are gone; the spool skips its events
 	// itself (by transaction id) when the top-level transaction commits.
 	if (event == SUBXACT_EVENT_ABORT_SUB) {
+		GuardAtSubAbort();
 		ContextAtAbort();
 		ResourcesAtAbort();
 	}
