@@ -10,6 +10,7 @@
 #include "pg/catalog.hpp"
 #include "pg/context.hpp"
 #include "pg/guc.hpp"
+#include "pg/random_pool.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/resources.hpp"
 #include "pg/row_image.hpp"
@@ -47,8 +48,7 @@ namespace {
 void
 NewEventId(pg_uuid_t *id)
 {
-	if (!pg_strong_random(id->data, UUID_LEN))
-		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate random values")));
+	RandomBytes(id->data, UUID_LEN);
 	uint64 ms = (uint64) ((GetCurrentTimestamp() / 1000) + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * 86400 * 1000);
 	for (int i = 0; i < 6; i++)
 		id->data[i] = (uint8) (ms >> (40 - 8 * i));
@@ -61,8 +61,7 @@ NewSalt()
 {
 	bytea *salt = (bytea *) palloc(VARHDRSZ + 16);
 	SET_VARSIZE(salt, VARHDRSZ + 16);
-	if (!pg_strong_random(VARDATA(salt), 16))
-		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate random values")));
+	RandomBytes(VARDATA(salt), 16);
 	return salt;
 }
 

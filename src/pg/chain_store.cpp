@@ -26,19 +26,56 @@ namespace {
 constexpr uint32 kChainLockKey = 0x4143484E;
 constexpr uint16 kChainLockKind = 0x4143;
 
-}  // namespace
+// The position this backend last saw at the head of each chain. A chain only grows, so the
+// head is at or after it: the head lookup then reads only the index entries from there on,
+// instead of a whole leaf page of the chain. A stale or wrong hint (an aborted commit, a
+// damaged trail) only costs the lookup without it.
+constexpr int kMaxChains = 1024;
+int64 head_hints[kMaxChains + 1];
+uint64 hints_generation = 0;
+
+int64
+HeadHint(int32 chain_id)
+{
+	if (hints_generation != CatalogGeneration()) {
+		memset(head_hints, 0, sizeof(head_hints));
+		hints_generation = CatalogGeneration();
+	}
+	return chain_id >= 1 && chain_id <= kMaxChains ? head_hints[chain_id] : 0;
+}
 
 bool
-ReadChainHead(const CatalogOids *oids, Snapshot snapshot, int32 chain_id, StoredHead *head)
+ScanForHead(Relation rel, Relation index, Snapshot snapshot, int32 chain_id, int64 from_seq, TupleTableSlot *slot)
 {
-	Relation rel = table_open(oids->events, AccessShareLock);
-	Relation index = index_open(oids->events_pkey, AccessShareLock);
-	ScanKeyData key;
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(chain_id));
-	IndexScanDesc scan = index_beginscan(rel, index, snapshot, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	ScanKeyData keys[2];
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(chain_id));
+	ScanKeyInit(&keys[1], 2, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(from_seq));
+	int nkeys = from_seq > 0 ? 2 : 1;
+	IndexScanDesc scan = index_beginscan(rel, index, snapshot, nkeys, 0);
+	index_rescan(scan, keys, nkeys, NULL, 0);
 	bool found = index_getnext_slot(scan, BackwardScanDirection, slot);
+	index_endscan(scan);
+	return found;
+}
+
+}  // namespace
+
+void
+NoteChainHead(int32 chain_id, int64 seq)
+{
+	(void) HeadHint(chain_id);
+	if (chain_id >= 1 && chain_id <= kMaxChains)
+		head_hints[chain_id] = seq;
+}
+
+bool
+ReadChainHeadFrom(Relation rel, Relation index, Snapshot snapshot, int32 chain_id, StoredHead *head)
+{
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	int64 hint = HeadHint(chain_id);
+	bool found = hint > 0 && ScanForHead(rel, index, snapshot, chain_id, hint, slot);
+	if (!found)
+		found = ScanForHead(rel, index, snapshot, chain_id, 0, slot);
 	if (found) {
 		slot_getsomeattrs(slot, kEvHash);
 		Datum *v = slot->tts_values;
@@ -55,9 +92,18 @@ ReadChainHead(const CatalogOids *oids, Snapshot snapshot, int32 chain_id, Stored
 					 errmsg("hash of event %lld of chain %d has the wrong length", (long long) head->seq, chain_id),
 					 errhint("Run audit_chain.verify() to locate the damage.")));
 		memcpy(head->hash.bytes, VARDATA_ANY(hash), core::kHashSize);
+		NoteChainHead(chain_id, head->seq);
 	}
 	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
+	return found;
+}
+
+bool
+ReadChainHead(const CatalogOids *oids, Snapshot snapshot, int32 chain_id, StoredHead *head)
+{
+	Relation rel = table_open(oids->events, AccessShareLock);
+	Relation index = index_open(oids->events_pkey, AccessShareLock);
+	bool found = ReadChainHeadFrom(rel, index, snapshot, chain_id, head);
 	index_close(index, AccessShareLock);
 	table_close(rel, AccessShareLock);
 	return found;

@@ -5,6 +5,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "utils/relcache.h"
 #include "utils/snapshot.h"
 }
 
@@ -21,6 +22,13 @@ struct StoredHead {
 
 // The last event of chain_id as seen by snapshot; false if the chain is empty.
 bool ReadChainHead(const CatalogOids *oids, Snapshot snapshot, int32 chain_id, StoredHead *head);
+
+// The same, through the events table and its primary key index already opened by the caller.
+bool ReadChainHeadFrom(Relation events, Relation events_pkey, Snapshot snapshot, int32 chain_id, StoredHead *head);
+
+// Remembers seq as a position at or before the head of chain_id (after writing up to it), so
+// that the next head lookup starts there.
+void NoteChainHead(int32 chain_id, int64 seq);
 
 // The distinct chain ids present (ascending), as seen by snapshot. palloc'd.
 int32 *ReadChainIds(const CatalogOids *oids, Snapshot snapshot, int *count);

@@ -63,6 +63,8 @@ WriteSpooledEvents(void)
 
 	pg_uuid_t ledger_id;
 	GetOrCreateLedgerId(oids, &ledger_id);
+	RowWriter writer;
+	RowWriterOpen(&writer, oids->events, kInsertBatch);
 	int32 chain_id = LockSomeChain();
 
 	// After the lock the previous holder of the chain has committed, so SnapshotSelf (all
@@ -73,7 +75,7 @@ WriteSpooledEvents(void)
 	core::Hash previous;
 	int64 seq = 0;
 	TimestampTz committed_at = GetCurrentTimestamp();
-	if (ReadChainHead(oids, snapshot, chain_id, &head)) {
+	if (ReadChainHeadFrom(writer.rel, RowWriterIndex(&writer, oids->events_pkey), snapshot, chain_id, &head)) {
 		seq = head.seq;
 		previous = head.hash;
 		if (committed_at < head.committed_at)
@@ -85,8 +87,6 @@ WriteSpooledEvents(void)
 	FullTransactionId xid = GetTopFullTransactionId();
 
 	MemoryContext event_cxt = AllocSetContextCreate(CurrentMemoryContext, "audit_chain event", ALLOCSET_DEFAULT_SIZES);
-	RowWriter writer;
-	RowWriterOpen(&writer, oids->events, kInsertBatch);
 	SpoolBeginRead();
 	SpooledEvent e;
 	for (;;) {
@@ -154,6 +154,7 @@ WriteSpooledEvents(void)
 	RowWriterClose(&writer);
 	MemoryContextDelete(event_cxt);
 	SpoolReset(true);
+	NoteChainHead(chain_id, seq);
 }
 
 void

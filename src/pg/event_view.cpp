@@ -160,17 +160,17 @@ BuildEventView(const Datum *values, const bool *nulls, const core::Hash *context
 	// Units, in index order: resource_id, columns (old/new merged by key), details members.
 	JsonbMembers old_m = {}, new_m = {}, det_m = {};
 	if (!nulls[kEvOldData - 1]) {
-		if (!JsonbObjectMembers(DatumGetJsonbP(values[kEvOldData - 1]), &old_m))
+		if (!JsonbDatumMembers(values[kEvOldData - 1], &old_m))
 			return "its old_data is not a JSON object";
 		view->data_flags |= core::kHasOld;
 	}
 	if (!nulls[kEvNewData - 1]) {
-		if (!JsonbObjectMembers(DatumGetJsonbP(values[kEvNewData - 1]), &new_m))
+		if (!JsonbDatumMembers(values[kEvNewData - 1], &new_m))
 			return "its new_data is not a JSON object";
 		view->data_flags |= core::kHasNew;
 	}
 	if (!nulls[kEvDetails - 1]) {
-		if (!JsonbObjectMembers(DatumGetJsonbP(values[kEvDetails - 1]), &det_m))
+		if (!JsonbDatumMembers(values[kEvDetails - 1], &det_m))
 			return "its details are not a JSON object";
 		view->has_details = true;
 	}

@@ -21,11 +21,19 @@ struct JsonbMembers {
 	uint32 *ntokens;
 	core::JsonToken *tokens;
 	uint32 total_tokens;
+	bool tokens_inline;  // tokens share the allocation of keys (not repalloc'able)
 };
 
 // False unless jb is an object. Allocates in CurrentMemoryContext; jb must stay alive
 // while the result is used.
 bool JsonbObjectMembers(Jsonb *jb, JsonbMembers *out);
+
+// The same for a jsonb datum as stored (any varlena header, possibly unaligned); the
+// datum must stay alive while the result is used.
+bool JsonbDatumMembers(Datum d, JsonbMembers *out);
+
+// The same for a container (a Jsonb's root), which need not be aligned.
+bool JsonbContainerMembers(const char *container, JsonbMembers *out);
 
 // Member index of key in members (keys are in canonical order), or -1.
 int FindMember(const JsonbMembers *members, const char *key, int keylen);

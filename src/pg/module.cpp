@@ -5,6 +5,7 @@
 #include "pg/context.hpp"
 #include "pg/guard.hpp"
 #include "pg/guc.hpp"
+#include "pg/index_info_cache.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/resources.hpp"
 #include "pg/spool.hpp"
@@ -45,6 +46,7 @@ OnXactEvent(XactEvent event, void *arg)
 		TrackingAtEndOfTransaction();
 		ContextAtCommit();
 		ResourcesAtCommit();
+		IndexInfoCacheAtEndOfTransaction();
 		SpoolReset(false);
 		break;
 	case XACT_EVENT_ABORT:
@@ -54,6 +56,7 @@ OnXactEvent(XactEvent event, void *arg)
 		TrackingAtEndOfTransaction();
 		ContextAtAbort();
 		ResourcesAtAbort();
+		IndexInfoCacheAtEndOfTransaction();
 		SpoolReset(false);
 		break;
 	default:
@@ -78,6 +81,7 @@ OnRelcacheInvalidation(Datum arg, Oid relid)
 {
 	CatalogInvalidate(relid);
 	RelationInfoInvalidate(relid);
+	IndexInfoCacheInvalidate(relid);
 }
 
 void

@@ -21,7 +21,8 @@ struct RowWriter {
 	ResultRelInfo *result_rel;
 	TupleTableSlot **slots;
 	int used;
-	int capacity;
+	int allocated;  // slots[] entries
+	int capacity;   // rows per multi-insert
 	BulkInsertState bulk_state;
 	CommandId cid;
 	int64 rows_written;
@@ -29,6 +30,9 @@ struct RowWriter {
 
 // Opens relid with RowExclusiveLock. capacity > 1 batches rows into multi-inserts.
 void RowWriterOpen(RowWriter *w, Oid relid, int capacity);
+
+// One of the relation's indexes, opened by RowWriterOpen (error if it is not one of them).
+Relation RowWriterIndex(RowWriter *w, Oid index_oid);
 
 // A cleared slot to fill: set tts_values/tts_isnull for every column, then RowWriterAdd.
 TupleTableSlot *RowWriterSlot(RowWriter *w);
