@@ -1,6 +1,8 @@
 // src/pg/jsonb_tokens.cpp: jsonb to core tokens.
 #include "pg/jsonb_tokens.hpp"
 
+#include "pg/numeric_text.hpp"
+
 extern "C" {
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -102,15 +104,9 @@ ReadChildren(const Container &c, Child *children)
 core::JsonToken
 NumberToken(const Child &child)
 {
-	// numeric_out needs an aligned varlena: copy the (short) numeric out of the container.
-	union {
-		char bytes[64];
-		int32 align;
-	} local;
-	char *copy = child.length <= sizeof(local.bytes) ? local.bytes : (char *) palloc(child.length);
-	memcpy(copy, child.data, child.length);
-	char *text = DatumGetCString(DirectFunctionCall1(numeric_out, PointerGetDatum(copy)));
-	return core::JsonToken{JsonKind::kNumber, 0, View(text, (int) strlen(text))};
+	int len;
+	char *text = NumericText(child.data, &len);
+	return core::JsonToken{JsonKind::kNumber, 0, View(text, len)};
 }
 
 constexpr uint32 kLocalChildren = 32;

@@ -137,6 +137,26 @@ $node->safe_psql(
 	COMMIT;
 });
 
+# Numbers are hashed as the literal PostgreSQL prints: the commit writer and verify() print
+# them from the stored digits without numeric_out, so thousands of numerics of every scale
+# and magnitude (short and long stored formats, negative weights, trailing zeros, zero with
+# a scale) must come out exactly as the export (jsonb's text, numeric_out) shows them.
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE nums (id int PRIMARY KEY, n numeric, j jsonb);
+	SELECT audit_chain.track('nums');
+	SELECT setseed(0.4242);
+	INSERT INTO nums
+	SELECT g, v, jsonb_build_object('v', v, 'a', jsonb_build_array(v, -v, v * 10), 'z', 0.000)
+	  FROM (SELECT g, round(((random() - 0.5) * 10 ^ (random() * 90 - 30))::numeric, (random() * 40)::int) AS v
+	          FROM generate_series(1, 1500) g) s;
+	INSERT INTO nums VALUES
+	  (2001, 0, '0'), (2002, 0.0000, '[0.00, -0.0]'), (2003, -0.0001, '[1e-130]'), (2004, 1e131, '[1e131]'),
+	  (2005, 9999.9999, '[10000, 99999999, 100000000]'), (2006, -12345678901234567890.123456789, '{"k": 1.50}'),
+	  (2007, 0.1, '[0.01, 0.001, 0.0001, 0.00001]'), (2008, 123.4560000, '[1.000000000000000000001]');
+	UPDATE nums SET n = n * 3 + 0.5, j = j || jsonb_build_object('w', n / 7) WHERE id % 3 = 0;
+});
+
 # Erasure: the salt goes, an erasure record comes; the trail must still verify outside too.
 my $erased = $node->safe_psql('postgres', q{SELECT audit_chain.erase_value('erase-me@example.com')});
 cmp_ok($erased, '>=', 1, 'erase_value() erased values in at least one event');
@@ -145,12 +165,12 @@ is( $node->safe_psql('postgres',
 	't',
 	'some events carry an erasure record and no salt');
 
-# Every event names the table, or audit_chain itself for TRACK/ERASE bookkeeping.
+# Every event names a table, or audit_chain itself for TRACK/ERASE bookkeeping.
 is( $node->safe_psql('postgres',
 		q{SELECT count(*) FROM audit_chain.audit_events
-		   WHERE resource_type IS DISTINCT FROM 'public.items' AND resource_type IS DISTINCT FROM 'audit_chain'}),
+		   WHERE resource_type NOT IN ('public.items', 'public.nums', 'audit_chain')}),
 	'0',
-	'every event has resource_type public.items or audit_chain');
+	'every event has resource_type public.items, public.nums or audit_chain');
 is( $node->safe_psql('postgres',
 		q{SELECT string_agg(DISTINCT resource_type, ',') FROM audit_chain.audit_events WHERE action = 'ERASE'}),
 	'audit_chain',
