@@ -36,6 +36,27 @@ namespace {
 
 constexpr int kInsertBatch = 1000;
 
+// Events by (resource_ref, resource_id), the key of events_resource_idx (resource_id is
+// COLLATE "C": bytewise), NULL ids last.
+int
+ResourceOrder(TupleTableSlot *a, TupleTableSlot *b)
+{
+	int32 ra = DatumGetInt32(a->tts_values[kEvResourceRef - 1]);
+	int32 rb = DatumGetInt32(b->tts_values[kEvResourceRef - 1]);
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	bool na = a->tts_isnull[kEvResourceId - 1], nb = b->tts_isnull[kEvResourceId - 1];
+	if (na || nb)
+		return na == nb ? 0 : na ? 1 : -1;
+	text *ta = DatumGetTextPP(a->tts_values[kEvResourceId - 1]);
+	text *tb = DatumGetTextPP(b->tts_values[kEvResourceId - 1]);
+	size_t la = VARSIZE_ANY_EXHDR(ta), lb = VARSIZE_ANY_EXHDR(tb);
+	int c = memcmp(VARDATA_ANY(ta), VARDATA_ANY(tb), Min(la, lb));
+	if (c != 0)
+		return c;
+	return la < lb ? -1 : la > lb ? 1 : 0;
+}
+
 bytea *
 HashDatum(const core::Hash &h)
 {
@@ -65,6 +86,7 @@ WriteSpooledEvents(void)
 	GetOrCreateLedgerId(oids, &ledger_id);
 	RowWriter writer;
 	RowWriterOpen(&writer, oids->events, kInsertBatch);
+	writer.index_order = ResourceOrder;
 	int32 chain_id = LockSomeChain();
 
 	// After the lock the previous holder of the chain has committed, so SnapshotSelf (all

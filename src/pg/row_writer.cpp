@@ -41,11 +41,26 @@ Flush(RowWriter *w)
 			w->bulk_state = NewBulkInsertState(w->estate->es_query_cxt);
 		table_multi_insert(w->rel, w->slots, w->used, w->cid, 0, w->bulk_state);
 	}
-	for (int i = 0; i < w->used; i++) {
-		List *conflicts = ExecInsertIndexTuples(w->result_rel, w->slots[i], w->estate, false, false, NULL, NIL);
-		list_free(conflicts);
-		ExecClearTuple(w->slots[i]);
+	// Index entries in the caller's order: rows arrive in chain order, but an index on
+	// another key (the resource index) is updated far faster when consecutive insertions land
+	// on the same leaf pages than when they walk the whole index at random.
+	int *order = (int *) palloc(sizeof(int) * w->used);
+	for (int i = 0; i < w->used; i++)
+		order[i] = i;
+	if (w->index_order != NULL && w->used > 1) {
+		RowWriter *writer = w;
+		qsort_arg(order, w->used, sizeof(int), [](const void *a, const void *b, void *arg) {
+			RowWriter *rw = (RowWriter *) arg;
+			return rw->index_order(rw->slots[*(const int *) a], rw->slots[*(const int *) b]);
+		}, writer);
 	}
+	for (int i = 0; i < w->used; i++) {
+		List *conflicts = ExecInsertIndexTuples(w->result_rel, w->slots[order[i]], w->estate, false, false, NULL, NIL);
+		list_free(conflicts);
+	}
+	for (int i = 0; i < w->used; i++)
+		ExecClearTuple(w->slots[i]);
+	pfree(order);
 	w->rows_written += w->used;
 	w->used = 0;
 	ResetPerTupleExprContext(w->estate);

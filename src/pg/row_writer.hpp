@@ -26,6 +26,9 @@ struct RowWriter {
 	BulkInsertState bulk_state;
 	CommandId cid;
 	int64 rows_written;
+	// Optional: the order in which a batch's rows get their index entries (a qsort
+	// comparator of two filled slots); NULL: the order they were added in.
+	int (*index_order)(TupleTableSlot *a, TupleTableSlot *b);
 };
 
 // Opens relid with RowExclusiveLock. capacity > 1 batches rows into multi-inserts.

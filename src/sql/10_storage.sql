@@ -49,7 +49,9 @@ CREATE TABLE audit_chain.events (
     resource_ref integer     NOT NULL,
     outcome      "char"      NOT NULL CHECK (outcome IN ('s', 'f', 'd')),
     action       text        NOT NULL,
-    resource_id  text,
+    -- Compared bytewise: only equality matters, and every audited commit inserts it into
+    -- events_resource_idx, where a locale's strcoll() would be most of the insertion's cost.
+    resource_id  text        COLLATE "C",
     old_data     jsonb,
     new_data     jsonb,
     details      jsonb,
