@@ -87,6 +87,7 @@ WriteSpooledEvents(void)
 	RowWriter writer;
 	RowWriterOpen(&writer, oids->events, kInsertBatch);
 	writer.index_order = ResourceOrder;
+	writer.index_order_column = kEvResourceRef;
 	int32 chain_id = LockSomeChain();
 
 	// After the lock the previous holder of the chain has committed, so SnapshotSelf (all

@@ -4,7 +4,9 @@
 #include "pg/index_info_cache.hpp"
 
 extern "C" {
+#include "access/genam.h"
 #include "access/hio.h"
+#include "catalog/index.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -29,6 +31,69 @@ NewBulkInsertState(MemoryContext cxt)
 	return b;
 }
 
+// Whether every index can be maintained by InsertIndexEntries: no exclusion constraint and
+// no deferred uniqueness (which need the executor's recheck machinery).
+bool
+PlainIndexes(ResultRelInfo *rri)
+{
+	for (int i = 0; i < rri->ri_NumIndices; i++) {
+		IndexInfo *ii = rri->ri_IndexRelationInfo[i];
+		if (ii->ii_ExclusionOps != NULL || (ii->ii_Unique && !rri->ri_IndexRelationDescs[i]->rd_index->indimmediate))
+			return false;
+	}
+	return true;
+}
+
+// The batch's index entries, one index at a time. Rows arrive in chain order, which suits the
+// primary key (each entry goes to its rightmost page); an index led by index_order_column
+// gets them sorted by index_order instead, so that consecutive insertions land on the same
+// leaf pages rather than walking the whole index at random.
+void
+InsertIndexEntries(RowWriter *w)
+{
+	ResultRelInfo *rri = w->result_rel;
+	if (!PlainIndexes(rri)) {
+		for (int i = 0; i < w->used; i++)
+			list_free(ExecInsertIndexTuples(rri, w->slots[i], w->estate, false, false, NULL, NIL));
+		return;
+	}
+	int *sorted = NULL;
+	if (w->index_order != NULL && w->used > 1) {
+		sorted = (int *) palloc(sizeof(int) * w->used);
+		for (int i = 0; i < w->used; i++)
+			sorted[i] = i;
+		qsort_arg(sorted, w->used, sizeof(int), [](const void *a, const void *b, void *arg) {
+			RowWriter *rw = (RowWriter *) arg;
+			return rw->index_order(rw->slots[*(const int *) a], rw->slots[*(const int *) b]);
+		}, w);
+	}
+	ExprContext *econtext = GetPerTupleExprContext(w->estate);
+	Datum values[INDEX_MAX_KEYS];
+	bool isnull[INDEX_MAX_KEYS];
+	for (int i = 0; i < rri->ri_NumIndices; i++) {
+		Relation index = rri->ri_IndexRelationDescs[i];
+		IndexInfo *ii = rri->ri_IndexRelationInfo[i];
+		if (!ii->ii_ReadyForInserts)
+			continue;
+		bool use_sorted = sorted != NULL && ii->ii_NumIndexKeyAttrs > 0 &&
+						  ii->ii_IndexAttrNumbers[0] == w->index_order_column;
+		if (ii->ii_Predicate != NIL && ii->ii_PredicateState == NULL)
+			ii->ii_PredicateState = ExecPrepareQual(ii->ii_Predicate, w->estate);
+		IndexUniqueCheck check = ii->ii_Unique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO;
+		for (int k = 0; k < w->used; k++) {
+			TupleTableSlot *slot = w->slots[use_sorted ? sorted[k] : k];
+			econtext->ecxt_scantuple = slot;
+			if (ii->ii_PredicateState != NULL && !ExecQual(ii->ii_PredicateState, econtext))
+				continue;
+			FormIndexDatum(ii, slot, w->estate, values, isnull);
+			index_insert(index, values, isnull, &slot->tts_tid, w->rel, check, false, ii);
+			ResetExprContext(econtext);
+		}
+	}
+	if (sorted != NULL)
+		pfree(sorted);
+}
+
 void
 Flush(RowWriter *w)
 {
@@ -41,26 +106,9 @@ Flush(RowWriter *w)
 			w->bulk_state = NewBulkInsertState(w->estate->es_query_cxt);
 		table_multi_insert(w->rel, w->slots, w->used, w->cid, 0, w->bulk_state);
 	}
-	// Index entries in the caller's order: rows arrive in chain order, but an index on
-	// another key (the resource index) is updated far faster when consecutive insertions land
-	// on the same leaf pages than when they walk the whole index at random.
-	int *order = (int *) palloc(sizeof(int) * w->used);
-	for (int i = 0; i < w->used; i++)
-		order[i] = i;
-	if (w->index_order != NULL && w->used > 1) {
-		RowWriter *writer = w;
-		qsort_arg(order, w->used, sizeof(int), [](const void *a, const void *b, void *arg) {
-			RowWriter *rw = (RowWriter *) arg;
-			return rw->index_order(rw->slots[*(const int *) a], rw->slots[*(const int *) b]);
-		}, writer);
-	}
-	for (int i = 0; i < w->used; i++) {
-		List *conflicts = ExecInsertIndexTuples(w->result_rel, w->slots[order[i]], w->estate, false, false, NULL, NIL);
-		list_free(conflicts);
-	}
+	InsertIndexEntries(w);
 	for (int i = 0; i < w->used; i++)
 		ExecClearTuple(w->slots[i]);
-	pfree(order);
 	w->rows_written += w->used;
 	w->used = 0;
 	ResetPerTupleExprContext(w->estate);

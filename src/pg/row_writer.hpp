@@ -26,9 +26,11 @@ struct RowWriter {
 	BulkInsertState bulk_state;
 	CommandId cid;
 	int64 rows_written;
-	// Optional: the order in which a batch's rows get their index entries (a qsort
-	// comparator of two filled slots); NULL: the order they were added in.
+	// Optional: the order in which a batch's rows get their entries in the indexes whose
+	// first column is index_order_column (a comparator of two filled slots); other indexes,
+	// and all of them when NULL, get the rows in the order they were added.
 	int (*index_order)(TupleTableSlot *a, TupleTableSlot *b);
+	AttrNumber index_order_column;
 };
 
 // Opens relid with RowExclusiveLock. capacity > 1 batches rows into multi-inserts.
