@@ -74,7 +74,6 @@ enum class CaptureKind : uint8 {
 
 struct CaptureTrigger {
 	char *name;
-	Oid oid;
 	CaptureKind kind;
 	bool cloned;   // a partition's clone of its parent's trigger: dropped with it, not by itself
 	bool every;    // kRow: AFTER INSERT OR UPDATE OR DELETE, without WHEN condition or UPDATE OF columns
@@ -133,7 +132,6 @@ CaptureTriggersOf(Oid relid, Oid capture_fn)
 			continue;
 		CaptureTrigger *t = (CaptureTrigger *) palloc(sizeof(CaptureTrigger));
 		t->name = pstrdup(NameStr(form->tgname));
-		t->oid = form->oid;
 		t->kind = KindOf(form->tgtype);
 		t->cloned = OidIsValid(form->tgparentid);
 		t->every = SeesEveryRowChange(tuple, RelationGetDescr(tgrel));
