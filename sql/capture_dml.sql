@@ -248,6 +248,9 @@ SELECT audit_chain.capture();
 \echo :LAST_ERROR_SQLSTATE
 CREATE TABLE cd_misuse (id int PRIMARY KEY);
 INSERT INTO cd_misuse VALUES (1);
+-- Such triggers are refused when they are created (capture_checks); created while the
+-- event trigger is disabled, they are refused when they fire.
+ALTER EVENT TRIGGER audit_chain_ddl_command_end DISABLE;
 CREATE TRIGGER misuse_before BEFORE INSERT ON cd_misuse
     FOR EACH ROW EXECUTE FUNCTION audit_chain.capture();
 INSERT INTO cd_misuse VALUES (2);
@@ -269,6 +272,7 @@ CREATE TRIGGER misuse_instead INSTEAD OF UPDATE ON cd_misuse_view
 UPDATE cd_misuse_view SET id = 3;
 \echo :LAST_ERROR_SQLSTATE
 DROP VIEW cd_misuse_view;
+ALTER EVENT TRIGGER audit_chain_ddl_command_end ENABLE ALWAYS;
 -- Nothing was recorded, and the failed statements changed nothing.
 SELECT count(*) AS misuse_events FROM audit_chain.audit_events WHERE resource_type LIKE 'public.cd\_misuse%';
 SELECT id FROM cd_misuse;

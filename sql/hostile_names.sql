@@ -140,6 +140,39 @@ SELECT count(*) AS rows_in_shadow_tables
         UNION ALL SELECT 1 FROM hn_shadow.contexts UNION ALL SELECT 1 FROM hn_shadow.ledger) t;
 SELECT valid FROM audit_chain.verify();
 
+-- DDL on a tracked table with hostile schema, table, partition and trigger names, under the
+-- shadowing search_path: each event names them exactly.
+CREATE SCHEMA "Sch ""2""; DROP SCHEMA public;--";
+CREATE TABLE "Sch ""2""; DROP SCHEMA public;--"."Pärt ""T""');--" (id int, "K'ey" text, PRIMARY KEY (id, "K'ey"))
+    PARTITION BY LIST ("K'ey");
+CREATE TABLE "Sch ""2""; DROP SCHEMA public;--"."p""1 表" PARTITION OF "Sch ""2""; DROP SCHEMA public;--"."Pärt ""T""');--"
+    FOR VALUES IN ('a');
+CREATE FUNCTION hn_noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+SET search_path = hn_shadow, pg_catalog, public;
+SELECT audit_chain.track('"Sch ""2""; DROP SCHEMA public;--"."Pärt ""T""'');--"');
+ALTER TRIGGER audit_chain_capture ON "Sch ""2""; DROP SCHEMA public;--"."Pärt ""T""');--"
+    RENAME TO "Ünï ""cap""; DROP TABLE x;--";
+ALTER TABLE "Sch ""2""; DROP SCHEMA public;--"."p""1 表" DISABLE TRIGGER "Ünï ""cap""; DROP TABLE x;--";
+ALTER TABLE "Sch ""2""; DROP SCHEMA public;--"."p""1 表" ENABLE TRIGGER "Ünï ""cap""; DROP TABLE x;--";
+CREATE TABLE "Sch ""2""; DROP SCHEMA public;--"."p""2 ""表""" PARTITION OF "Sch ""2""; DROP SCHEMA public;--"."Pärt ""T""');--"
+    FOR VALUES IN ('b');
+INSERT INTO "Sch ""2""; DROP SCHEMA public;--"."Pärt ""T""');--" VALUES (1, 'a'), (2, 'b');
+DROP TABLE "Sch ""2""; DROP SCHEMA public;--"."p""2 ""表""";
+ALTER TABLE "Sch ""2""; DROP SCHEMA public;--"."Pärt ""T""');--" RENAME TO "Pärt 2 ""T""";
+CREATE OR REPLACE TRIGGER "Ünï ""cap""; DROP TABLE x;--" AFTER INSERT OR UPDATE OR DELETE
+    ON "Sch ""2""; DROP SCHEMA public;--"."Pärt 2 ""T""" FOR EACH ROW EXECUTE FUNCTION public.hn_noop();
+SELECT audit_chain.track('"Sch ""2""; DROP SCHEMA public;--"."Pärt 2 ""T"""') AS resumed;
+ALTER SCHEMA "Sch ""2""; DROP SCHEMA public;--" RENAME TO "Sch ""3"" 表";
+ALTER TRIGGER audit_chain_capture ON "Sch ""3"" 表"."Pärt 2 ""T""" RENAME TO "Dröp ""me""; --";
+DROP TRIGGER "Dröp ""me""; --" ON "Sch ""3"" 表"."Pärt 2 ""T""";
+DROP TABLE "Sch ""3"" 表"."Pärt 2 ""T""";
+RESET search_path;
+SELECT action, resource_type, details - 'columns' AS details FROM audit_chain.audit_events
+ WHERE resource_type LIKE '"Sch%' AND action NOT IN ('BASELINE', 'INSERT') ORDER BY commit_seq, seq;
+SELECT count(*) AS schemas FROM pg_namespace WHERE nspname IN ('public', 'Sch "3" 表');
+DROP SCHEMA "Sch ""3"" 表";
+DROP FUNCTION hn_noop();
+
 -- untrack() of the hostile names.
 SELECT audit_chain.untrack(relid::regclass) FROM hn_tables ORDER BY quoted;
 SELECT count(*) AS registered FROM audit_chain.tracked_tables WHERE relid IN (SELECT relid FROM hn_tables);

@@ -158,6 +158,7 @@ CREATE SEQUENCE tr_sequence;
 CREATE INDEX tr_index ON tr_plain (v);
 CREATE TYPE tr_composite AS (a int);
 CREATE TEMP TABLE tr_temp (id int);
+CREATE UNLOGGED TABLE tr_unlogged (id int);
 SELECT audit_chain.track('tr_view');
 \echo :LAST_ERROR_SQLSTATE
 SELECT audit_chain.track('tr_matview');
@@ -169,6 +170,8 @@ SELECT audit_chain.track('tr_index');
 SELECT audit_chain.track('tr_composite');
 \echo :LAST_ERROR_SQLSTATE
 SELECT audit_chain.track('tr_temp');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.track('tr_unlogged');
 \echo :LAST_ERROR_SQLSTATE
 SELECT audit_chain.track('audit_chain.events');
 \echo :LAST_ERROR_SQLSTATE
@@ -193,6 +196,10 @@ CREATE EXTENSION file_fdw;
 CREATE SERVER tr_files FOREIGN DATA WRAPPER file_fdw;
 CREATE FOREIGN TABLE tr_foreign (id int) SERVER tr_files OPTIONS (filename '/dev/null');
 SELECT audit_chain.track('tr_foreign');
+\echo :LAST_ERROR_SQLSTATE
+-- Nor can a capture trigger be put on it by hand.
+CREATE TRIGGER tr_foreign_capture AFTER INSERT OR UPDATE OR DELETE ON tr_foreign
+    FOR EACH ROW EXECUTE FUNCTION audit_chain.capture();
 \echo :LAST_ERROR_SQLSTATE
 DROP EXTENSION file_fdw CASCADE;
 \endif
@@ -273,6 +280,6 @@ DROP VIEW tr_view;
 DROP MATERIALIZED VIEW tr_matview;
 DROP SEQUENCE tr_sequence;
 DROP TYPE tr_composite;
-DROP TABLE tr_temp, tr_plain, tr_twice, tr_never, tr_part, tr_part_asia, tr_owned;
+DROP TABLE tr_temp, tr_unlogged, tr_plain, tr_twice, tr_never, tr_part, tr_part_asia, tr_owned;
 DROP SCHEMA tr_schema_again CASCADE;
 DROP ROLE regress_tracking_owner, regress_tracking_other, regress_tracking_admin;

@@ -198,6 +198,42 @@ TrackedAncestor(Oid relid, Oid capture_fn)
 	return root;
 }
 
+// What cannot be audited, whichever trigger executes capture(): such triggers are refused
+// when they are created (the ddl_command_end event trigger), and again here when one fires
+// (created while the event trigger was disabled, or its table changed since).
+void
+CheckCapturable(const CatalogOids *oids, const TriggerData *td)
+{
+	Form_pg_class form = td->tg_relation->rd_rel;
+	const char *name = NameStr(form->relname);
+	if (form->relpersistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("audit_chain.capture() cannot audit temporary table \"%s\"", name),
+				 errdetail("A temporary table disappears with its session and no other session sees its rows; "
+						   "its changes cannot be audited.")));
+	if (form->relpersistence == RELPERSISTENCE_UNLOGGED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("audit_chain.capture() cannot audit unlogged table \"%s\"", name),
+				 errdetail("A crash empties an unlogged table while its events stay in the trail, which would then "
+						   "describe rows that no longer exist."),
+				 errhint("Make it a permanent table with ALTER TABLE ... SET LOGGED.")));
+	// A foreign partition of a tracked table is audited for the changes made through this
+	// database (its capture trigger is a clone of the tracked table's); a foreign table by
+	// itself is not a table this database can audit.
+	if (form->relkind != RELKIND_RELATION && form->relkind != RELKIND_PARTITIONED_TABLE &&
+		!(form->relkind == RELKIND_FOREIGN_TABLE && td->tg_trigger->tgisclone))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("audit_chain.capture() cannot audit \"%s\"", name),
+				 errdetail("Only tables and partitioned tables can be audited.")));
+	if (form->relnamespace == oids->schema)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("audit_chain.capture() cannot audit audit_chain's own table \"%s\"", name)));
+}
+
 }  // namespace
 
 void
@@ -258,6 +294,7 @@ audit_chain_capture(PG_FUNCTION_ARGS)
 				 errhint("Use audit_chain.track(), or CREATE TRIGGER ... AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW.")));
 
 	const CatalogOids *oids = GetCatalogOids(false);
+	CheckCapturable(oids, td);
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event)) {
 		CaptureTruncate(oids, td);
 		return PointerGetDatum(NULL);

@@ -20,9 +20,12 @@ extern "C" {
 #include "postgres.h"
 #include "access/htup_details.h"
 #include "access/genam.h"
+#include "access/relation.h"
+#include "access/xact.h"
 #include "access/table.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -35,6 +38,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "nodes/value.h"
+#include "storage/itemptr.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/fmgroids.h"
@@ -44,6 +48,7 @@ extern "C" {
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -71,6 +76,7 @@ struct CaptureTrigger {
 	char *name;
 	CaptureKind kind;
 	bool cloned;   // a partition's clone of its parent's trigger: dropped with it, not by itself
+	bool every;    // kRow: AFTER INSERT OR UPDATE OR DELETE, without WHEN condition or UPDATE OF columns
 	char enabled;  // pg_trigger.tgenabled
 };
 
@@ -80,6 +86,18 @@ KindOf(int16 tgtype)
 	if (TRIGGER_FOR_ROW(tgtype))
 		return CaptureKind::kRow;
 	return TRIGGER_FOR_TRUNCATE(tgtype) ? CaptureKind::kTruncate : CaptureKind::kNone;
+}
+
+// A row trigger that sees every row change: fired AFTER INSERT, UPDATE and DELETE, with
+// neither a WHEN condition nor an UPDATE OF column list. A capture trigger of any other
+// shape leaves changes out of the trail.
+bool
+SeesEveryRowChange(HeapTuple tuple, TupleDesc tgdesc)
+{
+	Form_pg_trigger form = (Form_pg_trigger) GETSTRUCT(tuple);
+	int16 t = form->tgtype;
+	return TRIGGER_FOR_ROW(t) && TRIGGER_FOR_AFTER(t) && TRIGGER_FOR_INSERT(t) && TRIGGER_FOR_UPDATE(t) &&
+		   TRIGGER_FOR_DELETE(t) && form->tgattr.dim1 == 0 && heap_attisnull(tuple, Anum_pg_trigger_tgqual, tgdesc);
 }
 
 // audit_chain.capture(). Capture triggers are known by the function they execute, not by
@@ -116,6 +134,7 @@ CaptureTriggersOf(Oid relid, Oid capture_fn)
 		t->name = pstrdup(NameStr(form->tgname));
 		t->kind = KindOf(form->tgtype);
 		t->cloned = OidIsValid(form->tgparentid);
+		t->every = SeesEveryRowChange(tuple, RelationGetDescr(tgrel));
 		t->enabled = form->tgenabled;
 		result = lappend(result, t);
 	}
@@ -140,7 +159,7 @@ CaptureTriggerNamed(Oid relid, Oid capture_fn, const char *name)
 // a transaction still in progress. A trigger's table and function never change, so any of
 // its row versions tells them.
 bool
-DroppedTrigger(Oid tgoid, Oid *relid, Oid *fn)
+DroppedTrigger(Oid tgoid, Oid *relid, Oid *fn, Oid *parent)
 {
 	bool found = false;
 	Relation tgrel = table_open(TriggerRelationId, AccessShareLock);
@@ -152,6 +171,7 @@ DroppedTrigger(Oid tgoid, Oid *relid, Oid *fn)
 		Form_pg_trigger form = (Form_pg_trigger) GETSTRUCT(tuple);
 		*relid = form->tgrelid;
 		*fn = form->tgfoid;
+		*parent = form->tgparentid;
 		found = true;
 	}
 	systable_endscan(scan);
@@ -186,9 +206,10 @@ TrackedTableOf(Oid relid)
 	return root;
 }
 
-// Refuses what cannot be tracked, with a reason per kind of object.
+// Refuses what cannot be audited, with a reason per kind of object: by track() (trigger
+// false) and when a trigger executing audit_chain.capture() is created (trigger true).
 void
-CheckTrackable(Oid relid, const CatalogOids *oids)
+CheckAuditable(Oid relid, const CatalogOids *oids, bool trigger)
 {
 	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tuple))
@@ -210,23 +231,118 @@ CheckTrackable(Oid relid, const CatalogOids *oids)
 																: "relation";
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("cannot track %s \"%s\"", what, name),
-				 errdetail("Only tables and partitioned tables can be tracked.")));
+				 trigger ? errmsg("audit_chain.capture() cannot audit %s \"%s\"", what, name)
+						 : errmsg("cannot track %s \"%s\"", what, name),
+				 trigger ? errdetail("Only tables and partitioned tables can be audited.")
+						 : errdetail("Only tables and partitioned tables can be tracked.")));
 	}
 	if (persistence == RELPERSISTENCE_TEMP)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot track temporary table \"%s\"", name),
-				 errdetail("A temporary table disappears with its session; its changes cannot be audited.")));
+				 trigger ? errmsg("audit_chain.capture() cannot audit temporary table \"%s\"", name)
+						 : errmsg("cannot track temporary table \"%s\"", name),
+				 errdetail("A temporary table disappears with its session and no other session sees its rows; "
+						   "its changes cannot be audited.")));
+	if (persistence == RELPERSISTENCE_UNLOGGED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 trigger ? errmsg("audit_chain.capture() cannot audit unlogged table \"%s\"", name)
+						 : errmsg("cannot track unlogged table \"%s\"", name),
+				 errdetail("A crash empties an unlogged table while its events stay in the trail, which would then "
+						   "describe rows that no longer exist."),
+				 errhint("Make it a permanent table first with ALTER TABLE ... SET LOGGED.")));
 	if (nsp == oids->schema)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot track audit_chain's own table \"%s\"", name),
+				 trigger ? errmsg("audit_chain.capture() cannot audit audit_chain's own table \"%s\"", name)
+						 : errmsg("cannot track audit_chain's own table \"%s\"", name),
 				 errdetail("The audit tables protect themselves and are verified by audit_chain.verify().")));
 	if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot track system table \"%s\"", name)));
+				 trigger ? errmsg("audit_chain.capture() cannot audit system table \"%s\"", name)
+						 : errmsg("cannot track system table \"%s\"", name)));
+}
+
+void
+CheckTrackable(Oid relid, const CatalogOids *oids)
+{
+	CheckAuditable(relid, oids, false);
+}
+
+// A partition of a tracked table must be able to hold audited rows: an unlogged partition
+// would lose them in a crash without a trace in the trail. Foreign partitions are allowed:
+// changes made through this database are captured (see README, Tracking).
+void
+CheckAuditablePartition(Oid relid, Oid root)
+{
+	if (get_rel_persistence(relid) == RELPERSISTENCE_UNLOGGED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 relid == root ? errmsg("tracked table \"%s\" cannot be unlogged", get_rel_name(relid))
+							   : errmsg("unlogged table \"%s\" cannot be part of tracked table \"%s\"",
+										get_rel_name(relid), get_rel_name(root)),
+				 errdetail("A crash empties an unlogged table while its events stay in the trail, which would then "
+						   "describe rows that no longer exist.")));
+}
+
+// The topmost ancestor of partition relid that has a row capture trigger (hand-made or
+// created by track(), registered or not), or InvalidOid.
+Oid
+CapturingAncestor(Oid relid, Oid capture_fn)
+{
+	Oid root = InvalidOid;
+	if (get_rel_relispartition(relid)) {
+		ListCell *lc;
+		foreach (lc, get_partition_ancestors(relid))
+			if (HasCaptureTrigger(lfirst_oid(lc), capture_fn, CaptureKind::kRow))
+				root = lfirst_oid(lc);
+	}
+	return root;
+}
+
+// Refuses a second capture trigger of the same kind as trigger_name on relid (its changes
+// would be recorded twice), counting its ancestors' clones and, for a row trigger, the
+// partitions' own row capture triggers. trigger_name is NULL for the one track() is about
+// to create.
+void
+CheckSingleCapture(Oid relid, Oid capture_fn, CaptureKind kind, const char *trigger_name)
+{
+	ListCell *lc;
+	foreach (lc, CaptureTriggersOf(relid, capture_fn)) {
+		const CaptureTrigger *t = (const CaptureTrigger *) lfirst(lc);
+		if (t->kind != kind || (trigger_name != NULL && strcmp(t->name, trigger_name) == 0))
+			continue;
+		if (t->cloned)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table \"%s\" is a partition of a table whose capture trigger \"%s\" already captures its "
+							"changes",
+							get_rel_name(relid), t->name),
+					 errdetail("Tracking a partitioned table audits all its partitions; its changes would be recorded "
+							   "twice.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("table \"%s\" already has capture trigger \"%s\"", get_rel_name(relid), t->name),
+				 errdetail("Its changes would be recorded twice.")));
+	}
+	if (kind != CaptureKind::kRow || get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+		return;
+	foreach (lc, find_all_inheritors(relid, NoLock, NULL)) {
+		if (lfirst_oid(lc) == relid)
+			continue;
+		ListCell *tc;
+		foreach (tc, CaptureTriggersOf(lfirst_oid(lc), capture_fn)) {
+			const CaptureTrigger *t = (const CaptureTrigger *) lfirst(tc);
+			if (t->kind == CaptureKind::kRow && !t->cloned)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("partition \"%s\" of \"%s\" has its own capture trigger \"%s\"",
+								get_rel_name(lfirst_oid(lc)), get_rel_name(relid), t->name),
+						 errdetail("Its changes would be recorded twice."),
+						 errhint("Untrack the partition first, or drop that trigger.")));
+		}
+	}
 }
 
 // The caller must own the table or be a member of audit_chain_admin.
@@ -267,13 +383,34 @@ RunAsOwner(Oid relid, const char *sql)
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
+// A name for a new capture trigger of relid: base, or base_2, base_3, ... when another
+// trigger has it (on relid or, for a row trigger of a partitioned table, on one of the
+// partitions, which get a clone of the same name): e.g. a trigger that took the name of a
+// capture trigger dropped or replaced by hand.
+const char *
+FreeTriggerName(Oid relid, const char *base, bool partitions)
+{
+	List *rels = partitions && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE
+					 ? find_all_inheritors(relid, NoLock, NULL)
+					 : list_make1_oid(relid);
+	for (int n = 1;; n++) {
+		char *name = n == 1 ? pstrdup(base) : psprintf("%s_%d", base, n);
+		bool taken = false;
+		ListCell *lc;
+		foreach (lc, rels)
+			taken |= OidIsValid(get_trigger_oid(lfirst_oid(lc), name, true));
+		if (!taken)
+			return quote_identifier(name);
+	}
+}
+
 void
 CreateTruncateTrigger(Oid relid, Oid capture_fn)
 {
 	if (!HasCaptureTrigger(relid, capture_fn, CaptureKind::kTruncate))
 		RunAsOwner(relid, psprintf("CREATE TRIGGER %s BEFORE TRUNCATE ON %s FOR EACH STATEMENT "
 								   "EXECUTE FUNCTION audit_chain.capture()",
-								   kTruncateTrigger, QualifiedRelationName(relid)));
+								   FreeTriggerName(relid, kTruncateTrigger, false), QualifiedRelationName(relid)));
 }
 
 // Drops the capture triggers of relid that can be dropped by themselves (not clones), of
@@ -473,10 +610,26 @@ FollowPartitionChanges(Node *parsetree, Oid capture_fn)
 			continue;
 		List *rels = get_rel_relkind(part) == RELKIND_PARTITIONED_TABLE ? find_all_inheritors(part, NoLock, NULL)
 																		 : list_make1_oid(part);
-		bool attached = cmd->subtype == AT_AttachPartition && OidIsValid(TrackedTableOf(part));
+		Oid tracked = cmd->subtype == AT_AttachPartition ? TrackedTableOf(part) : InvalidOid;
+		bool attached = OidIsValid(tracked);
 		ListCell *rc;
 		foreach (rc, rels) {
 			Oid relid = lfirst_oid(rc);
+			if (attached) {
+				// An attached table tracked by itself would have its changes recorded twice.
+				ListCell *tc;
+				foreach (tc, CaptureTriggersOf(relid, capture_fn)) {
+					const CaptureTrigger *t = (const CaptureTrigger *) lfirst(tc);
+					if (t->kind == CaptureKind::kRow && !t->cloned)
+						ereport(ERROR,
+								(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+								 errmsg("table \"%s\" has its own capture trigger \"%s\"", get_rel_name(relid), t->name),
+								 errdetail("As a partition of tracked table \"%s\" its changes would be recorded twice.",
+										   get_rel_name(tracked)),
+								 errhint("Untrack it first, or drop that trigger.")));
+				}
+				CheckAuditablePartition(relid, tracked);
+			}
 			if (get_rel_relkind(relid) == RELKIND_FOREIGN_TABLE)
 				continue;
 			if (attached)
@@ -528,6 +681,210 @@ TouchedRelations(void)
 	}
 	SPI_finish();
 	return relids;
+}
+
+// The trigger relid has under name after CREATE [OR REPLACE] TRIGGER: whether it executes
+// capture_fn, its shape, and whether the version it replaced (CREATE OR REPLACE updates the
+// trigger's catalog row in place) executed capture_fn, and as what kind of trigger.
+struct CreatedTrigger {
+	bool found;
+	bool captures;
+	CaptureKind kind;
+	bool every;
+	int16 tgtype;
+	Oid fn;
+	bool replaced_capture;
+	CaptureKind replaced_kind;
+};
+
+CreatedTrigger
+DescribeCreatedTrigger(Oid relid, const char *name, Oid capture_fn)
+{
+	CreatedTrigger result = {false, false, CaptureKind::kNone, false, 0, InvalidOid, false, CaptureKind::kNone};
+	Relation tgrel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData keys[2];
+	ScanKeyInit(&keys[0], Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	ScanKeyInit(&keys[1], Anum_pg_trigger_tgname, BTEqualStrategyNumber, F_NAMEEQ, CStringGetDatum(name));
+	SysScanDesc scan = systable_beginscan(tgrel, TriggerRelidNameIndexId, true, NULL, 2, keys);
+	HeapTuple tuple = systable_getnext(scan);
+	Oid tgoid = InvalidOid;
+	ItemPointerData current;
+	ItemPointerSetInvalid(&current);
+	if (HeapTupleIsValid(tuple)) {
+		Form_pg_trigger form = (Form_pg_trigger) GETSTRUCT(tuple);
+		result.found = true;
+		result.fn = form->tgfoid;
+		result.captures = form->tgfoid == capture_fn;
+		result.kind = KindOf(form->tgtype);
+		result.tgtype = form->tgtype;
+		result.every = SeesEveryRowChange(tuple, RelationGetDescr(tgrel));
+		tgoid = form->oid;
+		current = tuple->t_self;
+	}
+	systable_endscan(scan);
+	if (result.found) {
+		// The version this command replaced points to the current one and was updated by this
+		// transaction; a trigger's older versions from before are not its predecessor.
+		ScanKeyData key;
+		ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(tgoid));
+		scan = systable_beginscan(tgrel, TriggerOidIndexId, true, SnapshotAny, 1, &key);
+		while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+			HeapTupleHeader header = tuple->t_data;
+			if (ItemPointerEquals(&tuple->t_self, &current) || !ItemPointerEquals(&header->t_ctid, &current) ||
+				(header->t_infomask & HEAP_XMAX_INVALID) != 0 || HEAP_XMAX_IS_LOCKED_ONLY(header->t_infomask) ||
+				!TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(header)))
+				continue;
+			Form_pg_trigger form = (Form_pg_trigger) GETSTRUCT(tuple);
+			result.replaced_capture = form->tgfoid == capture_fn;
+			result.replaced_kind = KindOf(form->tgtype);
+		}
+		systable_endscan(scan);
+	}
+	table_close(tgrel, AccessShareLock);
+	return result;
+}
+
+// CREATE [OR REPLACE] TRIGGER. A trigger executing audit_chain.capture() is checked as
+// capture() itself checks when it fires (refused: a BEFORE or INSTEAD OF row trigger, a
+// statement trigger on other events than TRUNCATE, a relation that cannot be audited), and
+// may not make a table's changes recorded twice nor capture only part of a tracked table's
+// changes. Replacing a tracked table's capture trigger by another function turns capture
+// off: recorded as DROP TRIGGER.
+void
+CheckCreatedTrigger(const CatalogOids *oids, Node *parsetree)
+{
+	if (parsetree == NULL || !IsA(parsetree, CreateTrigStmt))
+		return;
+	CreateTrigStmt *stmt = (CreateTrigStmt *) parsetree;
+	Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid) || stmt->trigname == NULL)
+		return;
+	Oid capture_fn = CaptureFunction(oids);
+	CreatedTrigger t = DescribeCreatedTrigger(relid, stmt->trigname, capture_fn);
+	if (!t.found)
+		return;
+	Oid root = TrackedTableOf(relid);
+	bool lost = t.replaced_capture && t.replaced_kind != CaptureKind::kNone && (!t.captures || t.kind != t.replaced_kind);
+	if (lost && OidIsValid(root)) {
+		JsonbParseState *state = NULL;
+		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		PushJsonbKey(&state, "trigger");
+		PushJsonbString(&state, WJB_VALUE, stmt->trigname);
+		PushJsonbKey(&state, "table");
+		PushJsonbString(&state, WJB_VALUE, QualifiedRelationName(relid));
+		PushJsonbKey(&state, "replaced_by");
+		PushJsonbString(&state, WJB_VALUE, format_procedure_qualified(t.fn));
+		Jsonb *details = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+		SpoolEvent(oids, "DROP TRIGGER", QualifiedRelationName(root), NULL, NULL, NULL, details, 's');
+	}
+	if (!t.captures)
+		return;
+
+	CheckAuditable(relid, oids, true);
+	if (t.kind == CaptureKind::kNone ||
+		(!TRIGGER_FOR_ROW(t.tgtype) &&
+		 (TRIGGER_FOR_INSERT(t.tgtype) || TRIGGER_FOR_UPDATE(t.tgtype) || TRIGGER_FOR_DELETE(t.tgtype))))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("audit_chain.capture() must be fired FOR EACH ROW for INSERT, UPDATE and DELETE"),
+				 errdetail("A statement-level capture trigger may fire on TRUNCATE only."),
+				 errhint("Use audit_chain.track(), or CREATE TRIGGER ... AFTER INSERT OR UPDATE OR DELETE ... FOR EACH "
+						 "ROW.")));
+	if (t.kind == CaptureKind::kRow && !TRIGGER_FOR_AFTER(t.tgtype))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("audit_chain.capture() must be fired AFTER the change"),
+				 errhint("Use audit_chain.track(), or CREATE TRIGGER ... AFTER INSERT OR UPDATE OR DELETE ... FOR EACH "
+						 "ROW.")));
+	CheckSingleCapture(relid, capture_fn, t.kind, stmt->trigname);
+	if (t.kind == CaptureKind::kRow && !t.every && OidIsValid(root))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("capture trigger \"%s\" of tracked table \"%s\" must capture every row change", stmt->trigname,
+						get_rel_name(root)),
+				 errdetail("A WHEN condition, an UPDATE OF column list or a missing event would leave changes out of "
+						   "the trail."),
+				 errhint("Fire it AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW, or untrack the table first.")));
+}
+
+// ALTER EXTENSION audit_chain UPDATE / ADD / DROP: recorded as an ALTER EXTENSION event of
+// resource type "audit_chain", with the new version or the object added or dropped.
+void
+RecordAlterExtension(const CatalogOids *oids, Node *parsetree)
+{
+	if (parsetree == NULL)
+		return;
+	JsonbParseState *state = NULL;
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	if (IsA(parsetree, AlterExtensionStmt)) {
+		if (strcmp(((AlterExtensionStmt *) parsetree)->extname, "audit_chain") != 0)
+			return;
+		// The version the command left installed (UPDATE without TO goes to the default one).
+		const char *version = "";
+		MemoryContext caller = CurrentMemoryContext;  // SPI_finish frees what SPI's own context holds
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		int rc = SPI_execute("SELECT extversion FROM pg_catalog.pg_extension "
+							 "WHERE extname OPERATOR(pg_catalog.=) 'audit_chain'",
+							 true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute failed: %d", rc);
+		if (SPI_processed == 1) {
+			char *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+			if (v != NULL)
+				version = MemoryContextStrdup(caller, v);
+		}
+		SPI_finish();
+		PushJsonbKey(&state, "version");
+		PushJsonbString(&state, WJB_VALUE, version);
+		Jsonb *details = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+		SpoolEvent(oids, "ALTER EXTENSION", "audit_chain", NULL, NULL, NULL, details, 's');
+		return;
+	}
+	if (!IsA(parsetree, AlterExtensionContentsStmt))
+		return;
+	AlterExtensionContentsStmt *stmt = (AlterExtensionContentsStmt *) parsetree;
+	if (strcmp(stmt->extname, "audit_chain") != 0)
+		return;
+	Relation rel = NULL;
+	ObjectAddress address = get_object_address(stmt->objtype, stmt->object, &rel, AccessShareLock, false);
+	if (rel != NULL)
+		relation_close(rel, NoLock);
+	PushJsonbKey(&state, stmt->action > 0 ? "member_added" : "member_dropped");
+	PushJsonbString(&state, WJB_VALUE, getObjectDescription(&address, false));
+	Jsonb *details = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+	SpoolEvent(oids, "ALTER EXTENSION", "audit_chain", NULL, NULL, NULL, details, 's');
+}
+
+// The tracked tables some of whose partitions the current command drops (not the tracked
+// tables it drops itself). Each dropped partition held a clone of a capture trigger; its
+// chain of parent triggers leads to the first relation that still exists.
+List *
+TablesLosingPartitions(List *dropped_trigger_oids, Oid capture_fn)
+{
+	List *roots = NIL;
+	ListCell *lc;
+	foreach (lc, dropped_trigger_oids) {
+		Oid relid, fn, parent;
+		if (!DroppedTrigger(lfirst_oid(lc), &relid, &fn, &parent) || fn != capture_fn || !OidIsValid(parent) ||
+			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+			continue;  // not a capture trigger, or dropped by itself rather than with its partition
+		Oid live = InvalidOid;
+		for (int guard = 0; guard < 1000 && OidIsValid(parent); guard++) {
+			Oid tgrelid, tgfn, next;
+			if (!DroppedTrigger(parent, &tgrelid, &tgfn, &next))
+				break;
+			if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(tgrelid))) {
+				live = tgrelid;
+				break;
+			}
+			parent = next;
+		}
+		Oid root = OidIsValid(live) ? TrackedTableOf(live) : InvalidOid;
+		if (OidIsValid(root))
+			roots = list_append_unique_oid(roots, root);
+	}
+	return roots;
 }
 
 // Column names of a text[] argument, each checked to be a column of relid.
@@ -745,15 +1102,52 @@ audit_chain_track(PG_FUNCTION_ARGS)
 	bool configuring = false;
 	for (int i = 0; i < kNumPolicyLists; i++)
 		configuring |= given[i] != NULL;
+
+	// A partition of a tracked table is tracked already, as part of it: its events name that
+	// table, whose column policies apply.
+	Oid ancestor = registered ? InvalidOid : CapturingAncestor(relid, capture_fn);
+	if (OidIsValid(ancestor)) {
+		if (configuring)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot set column policies of partition \"%s\"", get_rel_name(relid)),
+					 errdetail("It is tracked as part of \"%s\", whose column policies apply to it.",
+							   get_rel_name(ancestor)),
+					 errhint("Use audit_chain.configure() on \"%s\".", get_rel_name(ancestor))));
+		ereport(NOTICE,
+				(errmsg("table \"%s\" is already tracked as a partition of \"%s\"", get_rel_name(relid),
+						get_rel_name(ancestor))));
+		PG_RETURN_BOOL(false);
+	}
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE) {
+		ListCell *lc;
+		foreach (lc, find_all_inheritors(relid, ShareRowExclusiveLock, NULL))
+			CheckAuditablePartition(lfirst_oid(lc), relid);
+	}
 	Jsonb *settings = configuring ? ResolvePolicies(relid, registered ? entry.settings : NULL, given) : NULL;
 
 	// Any row capture trigger will do, whatever its name: a second one would record every
-	// change twice.
+	// change twice. One that leaves changes out (a WHEN condition, UPDATE OF columns, not
+	// every event) will not, and cannot be kept beside a second one either.
+	ListCell *tc;
+	foreach (tc, CaptureTriggersOf(relid, capture_fn)) {
+		const CaptureTrigger *t = (const CaptureTrigger *) lfirst(tc);
+		if (t->kind == CaptureKind::kRow && !t->every)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("capture trigger \"%s\" of table \"%s\" does not capture every row change", t->name,
+							get_rel_name(relid)),
+					 errdetail("A tracked table's capture trigger fires AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW, "
+							   "without WHEN condition or UPDATE OF columns."),
+					 errhint("Drop that trigger first.")));
+	}
 	bool newly = !HasCaptureTrigger(relid, capture_fn, CaptureKind::kRow);
+	if (newly)
+		CheckSingleCapture(relid, capture_fn, CaptureKind::kRow, NULL);
 	if (newly)
 		RunAsOwner(relid, psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW "
 								   "EXECUTE FUNCTION audit_chain.capture()",
-								   kRowTrigger, QualifiedRelationName(relid)));
+								   FreeTriggerName(relid, kRowTrigger, true), QualifiedRelationName(relid)));
 	CreateTruncateTrigger(relid, capture_fn);
 	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE) {
 		ListCell *lc;
@@ -836,6 +1230,14 @@ audit_chain_on_ddl_command_end(PG_FUNCTION_ARGS)
 		RecordTriggerRename(oids, trigdata->parsetree);
 		PG_RETURN_VOID();
 	}
+	if (trigdata->tag == CMDTAG_CREATE_TRIGGER) {
+		CheckCreatedTrigger(oids, trigdata->parsetree);
+		PG_RETURN_VOID();
+	}
+	if (trigdata->tag == CMDTAG_ALTER_EXTENSION) {
+		RecordAlterExtension(oids, trigdata->parsetree);
+		PG_RETURN_VOID();
+	}
 	Oid capture_fn = CaptureFunction(oids);
 	if (trigdata->tag == CMDTAG_ALTER_TABLE) {
 		RecordTriggerToggles(oids, trigdata->parsetree);
@@ -850,6 +1252,10 @@ audit_chain_on_ddl_command_end(PG_FUNCTION_ARGS)
 		char kind = get_rel_relkind(relid);
 		if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
 			continue;
+		// CREATE UNLOGGED TABLE ... PARTITION OF, ALTER TABLE ... SET UNLOGGED.
+		Oid tracked = TrackedTableOf(relid);
+		if (OidIsValid(tracked))
+			CheckAuditablePartition(relid, tracked);
 		if (get_rel_relispartition(relid)) {
 			ListCell *a;
 			foreach (a, get_partition_ancestors(relid))
@@ -914,12 +1320,26 @@ audit_chain_on_sql_drop(PG_FUNCTION_ARGS)
 			MemoryContextSwitchTo(spi);
 		}
 	}
+	// Every dropped trigger, also those dropped with their table (a dropped partition's clones).
+	List *all_trigger_oids = NIL;
+	rc = SPI_execute("SELECT objid FROM pg_catalog.pg_event_trigger_dropped_objects() "
+					 "WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass",
+					 true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %d", rc);
+	for (uint64 i = 0; i < SPI_processed; i++) {
+		bool isnull;
+		Oid tgoid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+		all_trigger_oids = lappend_oid(all_trigger_oids, tgoid);
+		MemoryContextSwitchTo(spi);
+	}
 	SPI_finish();
 	Oid capture_fn = trigger_oids != NIL ? CaptureFunction(oids) : InvalidOid;
 	ListCell *tc, *nc;
 	forboth (tc, trigger_oids, nc, trigger_names) {
-		Oid relid, fn;
-		if (!DroppedTrigger(lfirst_oid(tc), &relid, &fn) || fn != capture_fn)
+		Oid relid, fn, parent;
+		if (!DroppedTrigger(lfirst_oid(tc), &relid, &fn, &parent) || fn != capture_fn)
 			continue;
 		Oid root = TrackedTableOf(relid);
 		if (!OidIsValid(root))
@@ -934,8 +1354,15 @@ audit_chain_on_sql_drop(PG_FUNCTION_ARGS)
 		SpoolEvent(oids, "DROP TRIGGER", QualifiedRelationName(root), NULL, NULL, NULL,
 				   DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data))), 's');
 	}
-	List *dropped = NIL, *names = NIL;
+	// Partitions dropped from a tracked table take their rows out of it: recorded as a
+	// change of its partitions, with its rows recorded again (as DETACH PARTITION is).
 	ListCell *lc;
+	if (capture_fn == InvalidOid && all_trigger_oids != NIL)
+		capture_fn = CaptureFunction(oids);
+	foreach (lc, TablesLosingPartitions(all_trigger_oids, capture_fn))
+		if (!list_member_oid(candidates, lfirst_oid(lc)))
+			RecordSchemaChange(oids, lfirst_oid(lc), true);
+	List *dropped = NIL, *names = NIL;
 	foreach (lc, candidates) {
 		RegistryEntry entry;
 		if (RegistryGet(lfirst_oid(lc), &entry)) {
