@@ -201,7 +201,8 @@ SELECT r.action, r.resource_type, r.actor_id, r.actor_type, r.db_user, r.db_user
 SELECT bool_and(r.event_time = e.event_time) AS times_match
   FROM audit_chain.privileged_action_report(:'t_start') r
   JOIN audit_chain.audit_events e ON (e.chain_id, e.seq) = (r.chain_id, r.seq);
--- The owner's own TRACK (a plain role) is in the trail, not in the privileged report.
+-- The owner's own TRACK (a plain role) is in the trail and, as every change of what is
+-- audited, in the privileged report.
 SELECT action, db_user, db_user_privileged FROM audit_chain.audit_events WHERE resource_type = 'public.da_owned';
 SELECT count(*) AS in_privileged_report FROM audit_chain.privileged_action_report() r WHERE r.resource_type = 'public.da_owned';
 

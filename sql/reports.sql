@@ -72,6 +72,15 @@ BEGIN;
 SELECT audit_chain.set_context('clumsy', 'user', '10.0.0.3');
 SELECT audit_chain.log_event('login', 'app.session', 'clumsy', 'failure') IS NOT NULL FROM generate_series(1, 2);
 COMMIT;
+-- T6b: one actor recorded under two actor types: it is one actor, with both types.
+BEGIN;
+SELECT audit_chain.set_context('shifty', 'user', '10.0.0.4');
+SELECT audit_chain.log_event('login', 'app.session', 'shifty', 'failure') IS NOT NULL FROM generate_series(1, 2);
+COMMIT;
+BEGIN;
+SELECT audit_chain.set_context('shifty', 'service', '10.0.0.5');
+SELECT audit_chain.log_event('token', 'app.session', 'shifty', 'denied') IS NOT NULL;
+COMMIT;
 -- T7: a service inserts 150 rows at once (a burst), then 60 more.
 BEGIN;
 SELECT audit_chain.set_context('svc-import', 'service', '10.0.0.20', 'importer', 'req-7');
@@ -128,7 +137,6 @@ SELECT r.action, r.actor_id, r.outcome FROM audit_chain.access_report('public.rp
 SELECT r.action, r.actor_id, r.outcome
   FROM audit_chain.access_report('public.rp_patients', '42', :'t_ops', :'t_ops'::timestamptz + interval '1 microsecond') r;
 SELECT count(*) AS empty_window FROM audit_chain.access_report('public.rp_patients', '42', :'t_ops', :'t_ops');
-SELECT count(*) AS inverted_window FROM audit_chain.access_report('public.rp_patients', '42', :'t_ops', :'t_insert');
 -- Other resources, unknown resources.
 SELECT r.action, r.actor_id, r.db_user FROM audit_chain.access_report('public.rp_patients', '7', :'t0') r;
 SELECT count(*) AS unknown_id FROM audit_chain.access_report('public.rp_patients', '4242');
@@ -138,6 +146,10 @@ SELECT r.action, r.outcome, r.actor_id FROM audit_chain.access_report('app.repor
 --
 -- privileged_action_report(): admin and system actors, and privileged database roles.
 --
+-- [from, to): the operator's event exactly at to is out, exactly at from is in.
+SELECT count(*) AS up_to_ops FROM audit_chain.privileged_action_report(:'t_insert', :'t_ops');
+SELECT r.action, r.actor_id, r.db_user
+  FROM audit_chain.privileged_action_report(:'t_ops', :'t_ops'::timestamptz + interval '1 microsecond') r;
 SELECT n AS position, dense_rank() OVER (ORDER BY r.event_time) AS time_order, r.action, r.resource_type, r.resource_id,
        r.actor_id, r.actor_type, r.db_user, r.db_user_privileged, host(r.client_addr) AS client_addr, r.reason, r.outcome,
        EXISTS (SELECT FROM audit_chain.audit_events x WHERE (x.chain_id, x.seq) = (r.chain_id, r.seq) AND x.action = r.action) AS names_its_event
@@ -165,9 +177,9 @@ SELECT r.resource_id, r.db_user, r.db_user_privileged, r.actor_type
 --
 -- failed_access_report(): actors with at least min_failures failures or denials.
 --
-SELECT n AS position, r.actor_id, r.actor_type, r.failures, r.denied, r.first_time <= r.last_time AS times_ordered,
+SELECT n AS position, r.actor_id, r.actor_types, r.failures, r.denied, r.first_time <= r.last_time AS times_ordered,
        r.first_time >= :'t0' AS after_t0, r.resources, r.client_addrs
-  FROM audit_chain.failed_access_report(:'t0') WITH ORDINALITY AS r(actor_id, actor_type, failures, denied, first_time,
+  FROM audit_chain.failed_access_report(:'t0') WITH ORDINALITY AS r(actor_id, actor_types, failures, denied, first_time,
        last_time, resources, client_addrs, n)
  ORDER BY n;
 -- first_time and last_time are the first and last failure or denial (not the later success).
@@ -176,9 +188,18 @@ SELECT r.first_time = (SELECT min(event_time) FROM audit_chain.audit_events WHER
        r.last_time < (SELECT max(event_time) FROM audit_chain.audit_events WHERE actor_id = 'mallory') AS success_was_later
   FROM audit_chain.failed_access_report(:'t0') r WHERE r.actor_id = 'mallory';
 -- The threshold counts failures and denials together, inclusively.
-SELECT r.actor_id, r.failures, r.denied, r.resources, r.client_addrs FROM audit_chain.failed_access_report(:'t0', min_failures => 2) r;
+SELECT r.actor_id, r.actor_types, r.failures, r.denied, r.resources, r.client_addrs
+  FROM audit_chain.failed_access_report(:'t0', min_failures => 2) r;
+-- An actor is its actor_id: two failures as a user and a denial as a service are three.
+SELECT r.actor_id, r.actor_types, r.failures, r.denied, r.client_addrs
+  FROM audit_chain.failed_access_report(:'t0', min_failures => 3) r WHERE r.actor_id = 'shifty';
 SELECT r.actor_id FROM audit_chain.failed_access_report(:'t0', min_failures => 6) r;
 SELECT count(*) AS above_7 FROM audit_chain.failed_access_report(:'t0', min_failures => 7);
+-- [from, to): mallory's first failures (one statement) exactly at from are in, at to out.
+SELECT min(event_time) AS t_mallory FROM audit_chain.audit_events WHERE actor_id = 'mallory' \gset
+SELECT r.actor_id, r.failures, r.denied FROM audit_chain.failed_access_report(:'t0', :'t_mallory', 1) r;
+SELECT r.actor_id, r.failures, r.denied
+  FROM audit_chain.failed_access_report(:'t_mallory', :'t_mallory'::timestamptz + interval '1 microsecond', 1) r;
 -- The window applies: the first transaction of mallory only.
 SELECT r.actor_id, r.failures, r.denied, r.client_addrs
   FROM audit_chain.failed_access_report(:'t0', (SELECT min(event_time) FROM audit_chain.audit_events WHERE request_id = 'req-6'), 1) r;
@@ -238,6 +259,10 @@ SELECT r.resource_id, r.detail FROM audit_chain.suspicious_activity(:'t0', max_c
  ORDER BY r.resource_id::int, r.detail::text;
 -- The window applies to both kinds.
 SELECT count(*) AS before_t0 FROM audit_chain.suspicious_activity(to_time => :'t0');
+-- [from, to): the nurse's large change exactly at to is out, exactly at from is in.
+SELECT count(*) AS up_to_update FROM audit_chain.suspicious_activity(:'t0', :'t_update');
+SELECT r.kind, r.actor_id, r.resource_id, r.detail
+  FROM audit_chain.suspicious_activity(:'t_update', :'t_update'::timestamptz + interval '1 microsecond') r;
 
 --
 -- Who may run the reports: audit_chain_reader, not a plain role.
@@ -304,8 +329,9 @@ SELECT n AS position, r.action, r.resource_type, r.resource_id, r.actor_id, r.ac
   FROM audit_chain.privileged_action_report(:'t_config') WITH ORDINALITY AS r(event_time, action, resource_type, resource_id,
        actor_id, actor_type, db_user, db_user_privileged, client_addr, reason, outcome, chain_id, seq, n)
  ORDER BY n;
--- The plain role's own TRACK events, its row changes and application events are in the
--- trail only: starting to audit, and changes that are audited, hide nothing.
+-- Every change of what is audited is reported (TRACK too: with UNTRACK it bounds the time a
+-- table was not audited); the plain role's row changes and application events are in the
+-- trail only.
 SELECT e.action, count(*) AS events, bool_or(r.seq IS NOT NULL) AS reported
   FROM audit_chain.audit_events e
   LEFT JOIN audit_chain.privileged_action_report(:'t_config') r ON (r.chain_id, r.seq) = (e.chain_id, e.seq)
@@ -352,6 +378,68 @@ SELECT n AS position, r.kind, r.actor_id, r.resource_id, r.detail
   FROM audit_chain.suspicious_activity(:'t_nums', max_changes => 1000) WITH ORDINALITY AS r(kind, actor_id, event_time,
        resource_type, resource_id, detail, n)
  ORDER BY n;
+
+--
+-- Arguments: NULL where a value is required (22004), invalid values (22023); never an
+-- empty report that looks like "nothing happened".
+--
+SELECT count(*) FROM audit_chain.access_report(NULL, '42');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.access_report('public.rp_patients', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.access_report('public.rp_patients', '42', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.access_report('public.rp_patients', '42', to_time => NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.access_report('public.rp_patients', '42', :'t_ops', :'t_insert');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.privileged_action_report(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.privileged_action_report(:'t0', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.privileged_action_report(:'t_end', :'t0');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.failed_access_report(NULL::timestamptz);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.failed_access_report(:'t0', 'infinity', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.failed_access_report(:'t0', min_failures => 0);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.failed_access_report(:'t0', min_failures => -5);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.failed_access_report('infinity', '-infinity');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.actor_activity(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.actor_activity('mallory', NULL, :'t_end');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.actor_activity('mallory', :'t_end', :'t0');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.daily_summary(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.daily_summary('infinity');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.suspicious_activity(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.suspicious_activity(:'t_end', :'t0');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.suspicious_activity(max_changes => NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.suspicious_activity(max_changes => -1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.suspicious_activity("window" => NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.suspicious_activity("window" => '-1 second');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.suspicious_activity(relative_change => NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.suspicious_activity(relative_change => -0.1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM audit_chain.suspicious_activity(relative_change => 'NaN');
+\echo :LAST_ERROR_SQLSTATE
+-- The limits themselves are accepted: an empty window, max_changes 0, relative_change 0.
+SELECT count(*) AS empty_window FROM audit_chain.privileged_action_report(:'t_ops', :'t_ops');
+SELECT count(*) > 0 AS every_change_a_burst FROM audit_chain.suspicious_activity(:'t0', :'t_end', 0, '0 seconds', 0);
 
 SELECT valid, reason FROM audit_chain.verify();
 

@@ -52,8 +52,8 @@ SELECT valid, events_checked FROM audit_chain.verify(:c, 8, 8);
 SELECT valid, events_checked FROM audit_chain.verify(:c, 1, 1000);
 SELECT valid, events_checked FROM audit_chain.verify(:c, 9);
 SELECT valid, events_checked FROM audit_chain.verify(chain => :c, to_seq => 2);
--- A chain that does not exist has nothing to check.
-SELECT valid, events_checked FROM audit_chain.verify(1000);
+-- A to_seq beyond the last event stops there; a from_seq just after it checks nothing.
+SELECT valid, events_checked FROM audit_chain.verify(:c, 9, 1000);
 
 -- Argument errors.
 SELECT * FROM audit_chain.verify(:c, 0);
@@ -74,6 +74,30 @@ SELECT * FROM audit_chain.verify(-3);
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM audit_chain.verify(NULL::jsonb);
 \echo :LAST_ERROR_SQLSTATE
+-- A chain without events is not an empty success, nor is a range past a chain's end.
+SELECT * FROM audit_chain.verify(1000);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(1000, 1, 5);
+\echo :LAST_ERROR_SQLSTATE
+-- (The message names the chain, whose number depends on the session: SQLSTATE only.)
+\set VERBOSITY sqlstate
+SELECT * FROM audit_chain.verify(:c, 10);
+SELECT * FROM audit_chain.verify(:c, 10, 12);
+\set VERBOSITY default
+SELECT replace(:'LAST_ERROR_MESSAGE', 'chain ' || :c, 'chain C') AS message;
+-- NULL is "every chain" for chain and "to the end" for to_seq; from_seq needs a value.
+SELECT * FROM audit_chain.verify(:c, NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(NULL::integer, NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT valid, events_checked FROM audit_chain.verify(NULL, 1, NULL);
+-- An explicit to_seq of 0 or less is below from_seq, not "to the end".
+SELECT * FROM audit_chain.verify(:c, 1, 0);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(:c, 1, -1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(NULL, 1, 0);
+\echo :LAST_ERROR_SQLSTATE
 
 -- A digest passed as a string literal needs its type: verify() has two forms.
 SELECT valid FROM audit_chain.verify('{}');
@@ -87,7 +111,33 @@ UPDATE vf_items SET v = 'z' WHERE id = 1;
 SELECT valid, events_checked FROM audit_chain.verify(:'d1'::jsonb);
 SELECT valid, events_checked FROM audit_chain.verify(:'d1'::jsonb, true);
 SELECT valid, events_checked FROM audit_chain.verify(:'d1'::jsonb, incremental => true);
-SELECT valid, events_checked FROM audit_chain.verify(:'d1'::jsonb, NULL);
+SELECT * FROM audit_chain.verify(:'d1'::jsonb, NULL);
+\echo :LAST_ERROR_SQLSTATE
+-- Malformed digests: each field is checked before the digest's hash.
+SELECT * FROM audit_chain.verify('null'::jsonb);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(:'d1'::jsonb - 'heads');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(jsonb_set(:'d1'::jsonb, '{heads,0}', '"a head"'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(jsonb_set(:'d1'::jsonb, '{heads,0,seq}', '"8"'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(jsonb_set(:'d1'::jsonb, '{heads,0,seq}', '8.5'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(jsonb_set(:'d1'::jsonb, '{heads,0,seq}', '1e30'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(jsonb_set(:'d1'::jsonb, '{heads,0,seq}', '0'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(jsonb_set(:'d1'::jsonb, '{heads,0,chain_id}', '-1'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(jsonb_set(:'d1'::jsonb, '{heads,0,hash}', '"not hex"'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(jsonb_set(:'d1'::jsonb, '{heads,0,committed_at_us}', 'null'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(jsonb_set(:'d1'::jsonb, '{ledger_id}', '"not-a-uuid"'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM audit_chain.verify(jsonb_set(:'d1'::jsonb, '{digest}', 'null'));
+\echo :LAST_ERROR_SQLSTATE
 SELECT valid, events_checked FROM audit_chain.verify(audit_chain.digest(), true);
 
 -- Another session writes too, into another chain.

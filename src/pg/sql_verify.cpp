@@ -56,6 +56,50 @@ VerifyResult(FunctionCallInfo fcinfo, const VerifyOutcome &out, int nextra, cons
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
+// The last position stored in a chain (0: the chain has no event), as the snapshot sees it.
+int64
+LastStoredSeq(int32 chain)
+{
+	const CatalogOids *oids = GetCatalogOids(false);
+	Relation rel = table_open(oids->events, AccessShareLock);
+	Relation index = index_open(oids->events_pkey, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(chain));
+	IndexScanDesc scan = index_beginscan(rel, index, GetActiveSnapshot(), 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	int64 last = 0;
+	if (index_getnext_slot(scan, BackwardScanDirection, slot)) {
+		bool isnull;
+		Datum d = slot_getattr(slot, kEvSeq, &isnull);
+		last = isnull ? 0 : DatumGetInt64(d);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	index_close(index, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return last;
+}
+
+// A range must start inside the chain (or just after its last event: nothing new to check).
+void
+CheckChainRange(int32 chain, int64 from_seq)
+{
+	int64 last = LastStoredSeq(chain);
+	if (last == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("chain %d has no events", chain),
+				 errdetail("A chain exists once an event was written into it."),
+				 errhint("A digest taken earlier (verify(digest)) detects a chain whose events were all deleted.")));
+	if (from_seq > last + 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("from_seq %lld is beyond the end of chain %d", (long long) from_seq, chain),
+				 errdetail("The last event of chain %d is %lld.", chain, (long long) last),
+				 errhint("A digest taken earlier (verify(digest)) detects events deleted from the end of a chain.")));
+}
+
 void
 CheckRange(int32 only_chain, int64 from_seq, int64 to_seq)
 {
@@ -126,13 +170,24 @@ PG_FUNCTION_INFO_V1(audit_chain_checkpoint);
 Datum
 audit_chain_verify(PG_FUNCTION_ARGS)
 {
+	// chain and to_seq are NULL by default (every chain, to the end); from_seq has a value.
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("from_seq must not be NULL"),
+				 errhint("Omit it (or pass 1) to start at the beginning.")));
 	VerifyRequest req = {};
 	req.only_chain = PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0);
-	req.from_seq = PG_ARGISNULL(1) ? 1 : PG_GETARG_INT64(1);
+	req.from_seq = PG_GETARG_INT64(1);
 	req.to_seq = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
 	if (!PG_ARGISNULL(0) && req.only_chain == 0)
 		req.only_chain = -1;
 	CheckRange(req.only_chain, req.from_seq, req.to_seq);
+	// 0 stands for "to the end" in the request: an explicit to_seq of 0 (or less) is inverted.
+	if (!PG_ARGISNULL(2) && req.to_seq < req.from_seq)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("to_seq must not be less than from_seq")));
+	if (req.only_chain > 0)
+		CheckChainRange(req.only_chain, req.from_seq);
 	VerifyOutcome out;
 	RunVerify(&req, &out);
 	return VerifyResult(fcinfo, out, 0, NULL, NULL);
@@ -144,8 +199,10 @@ audit_chain_verify_digest(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(0))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("digest must not be NULL")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("incremental must not be NULL")));
 	Jsonb *digest = PG_GETARG_JSONB_P(0);
-	bool incremental = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	bool incremental = PG_GETARG_BOOL(1);
 	pg_uuid_t ledger;
 	core::ChainHead *heads;
 	int nheads;
