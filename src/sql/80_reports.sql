@@ -93,7 +93,7 @@ BEGIN
        AND (c.actor_type OPERATOR(pg_catalog.=) ANY (ARRAY['admin', 'system']) OR c.privileged
             OR e.action OPERATOR(pg_catalog.=) ANY (ARRAY['TRACK', 'UNTRACK', 'CONFIGURE', 'ERASE', 'ALTER TABLE',
                                                           'DROP TABLE', 'DISABLE TRIGGER', 'ENABLE TRIGGER',
-                                                          'DROP TRIGGER', 'ALTER TRIGGER']))
+                                                          'DROP TRIGGER', 'ALTER TRIGGER', 'ALTER EXTENSION']))
      ORDER BY e.event_time, e.commit_seq, e.seq;
 END
 $$;
