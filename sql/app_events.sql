@@ -222,6 +222,9 @@ SELECT audit_chain.log_event('login', 'app.session', 'u', 'ok');
 \echo :LAST_ERROR_SQLSTATE
 SELECT audit_chain.log_event('login', 'app.session', 'u', 'Success');
 \echo :LAST_ERROR_SQLSTATE
+-- An explicit NULL is no outcome: refused rather than recorded as a success.
+SELECT audit_chain.log_event('login', 'app.session', 'u', NULL);
+\echo :LAST_ERROR_SQLSTATE
 SELECT audit_chain.log_event('login', 'app.session', 'u', '');
 \echo :LAST_ERROR_SQLSTATE
 -- Actions the extension records itself cannot be forged, whatever their case.
