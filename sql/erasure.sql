@@ -418,6 +418,27 @@ SELECT e.action, er_id(e.resource_id) AS resource_id, e.new_data, e.details
 SELECT count(*) AS events_with_mia FROM audit_chain.events e WHERE strpos(e::text, 'mia@example.com') > 0 OR e.resource_id = 'o-7';
 SELECT valid, reason FROM audit_chain.verify();
 
+-- Not in a transaction that has recorded events of its own: they are written at its COMMIT,
+-- after the erasure, and would keep the values (here the DELETE event, with the whole row).
+BEGIN;
+DELETE FROM er_nokey WHERE email = 'lee@example.com';
+SELECT audit_chain.erase_value('lee@example.com', 'er_nokey');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+SELECT audit_chain.log_event('export', 'app.account', 'x-1', 'success', '{"to": "lee@example.com"}') IS NOT NULL AS logged;
+SELECT audit_chain.erase('er_orders', '{"order_no": "o-2"}');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- Committed first, then erased; several erasures in one transaction are fine.
+DELETE FROM er_nokey WHERE email = 'lee@example.com';
+BEGIN;
+SELECT audit_chain.erase_value('lee@example.com', 'er_nokey') AS lee_events, audit_chain.erase('er_orders', '{"order_no": "o-2"}') AS o2_events;
+COMMIT;
+SELECT count(*) AS events_with_lee_or_o2 FROM audit_chain.events e
+ WHERE strpos(e::text, 'lee@example.com') > 0 OR e.resource_id = 'o-2';
+SELECT valid, reason FROM audit_chain.verify();
+
 DROP VIEW er_verify;
 DROP TABLE er_hashed, er_hashed_keys, er_hashed_pairs, er_nokey;
 DROP TABLE er_customers, er_orders, er_pairs;

@@ -17,6 +17,7 @@
 #include "pg/registry.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/row_image.hpp"
+#include "pg/spool.hpp"
 #include "pg/guc.hpp"
 #include "pg/jsonb_util.hpp"
 #include "pg/table_history.hpp"
@@ -64,6 +65,21 @@ CheckAdmin(void)
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to erase audit data"),
 			 errdetail("Only members of audit_chain_admin may erase values from the audit trail.")));
+}
+
+// The transaction's own events are written when it commits, after the erasure: they would
+// keep the values it erases (a row deleted and then erased in one transaction would keep
+// its DELETE event with every value). Other erasures in the same transaction are fine.
+void
+CheckNoOwnEvents(void)
+{
+	if (SpoolHasEventsWithValues())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("cannot erase in a transaction that has recorded audit events"),
+				 errdetail("The transaction's events are written when it commits, after the erasure, and would keep "
+						   "the values it erases."),
+				 errhint("Commit the changes first, then erase in a transaction of its own.")));
 }
 
 bool
@@ -614,6 +630,7 @@ audit_chain_erase(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("target and key must not be NULL")));
 	CheckAdmin();
+	CheckNoOwnEvents();
 	const CatalogOids *oids = GetCatalogOids(false);
 	Oid relid = PG_GETARG_OID(0);
 	Jsonb *key = PG_GETARG_JSONB_P(1);
@@ -663,6 +680,7 @@ audit_chain_erase_value(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("value must not be NULL")));
 	CheckAdmin();
+	CheckNoOwnEvents();
 	const CatalogOids *oids = GetCatalogOids(false);
 	char *value = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (value[0] == '\0')
