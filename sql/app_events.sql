@@ -83,6 +83,19 @@ ROLLBACK TO SAVEPOINT s;
 SELECT audit_chain.set_context(client_addr => 'example.com');
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK TO SAVEPOINT s;
+-- A network is not where a request came from: refused (a single host's mask is fine).
+SELECT audit_chain.set_context(client_addr => '10.0.0.0/8');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK TO SAVEPOINT s;
+SET LOCAL audit_chain.client_addr = '2001:db8::/64';
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK TO SAVEPOINT s;
+SET LOCAL audit_chain.client_addr = '10.1.2.3/33';
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK TO SAVEPOINT s;
+SET LOCAL audit_chain.client_addr = '10.1.2';
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK TO SAVEPOINT s;
 SELECT audit_chain.set_context(reason => repeat('r', 1025));
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK TO SAVEPOINT s;
@@ -98,9 +111,15 @@ SELECT current_setting('audit_chain.actor_id') AS actor_id, current_setting('aud
 SELECT audit_chain.set_context(reason => repeat('r', 1024), client_addr => '2001:db8::5/128',
                                user_agent => 'Ünïcødé 🙂 agent');
 INSERT INTO ae_items VALUES (11, 'eleven');
+SELECT audit_chain.set_context(client_addr => '192.0.2.12/32');
+INSERT INTO ae_items VALUES (1112, 'twelve');
 COMMIT;
 SELECT resource_id, actor_id, actor_type, client_addr, length(reason) AS reason_length, user_agent
-  FROM ae_ev WHERE resource_id = '11';
+  FROM ae_ev WHERE resource_id IN ('11', '1112') ORDER BY resource_id;
+-- Stored as a host address (no netmask), as verification hashes it.
+SELECT e.resource_id, e.client_addr AS stored, masklen(e.client_addr) AS mask, x.event->'context'->>'client_addr' AS exported
+  FROM audit_chain.audit_events e JOIN audit_chain.events_export x USING (chain_id, seq)
+ WHERE e.resource_type = 'public.ae_items' AND e.resource_id IN ('11', '1112') ORDER BY e.resource_id;
 
 -- Any role may set its context (it only describes the changes that role makes).
 CREATE ROLE regress_ae_app;
@@ -202,6 +221,9 @@ SELECT e.outcome, count(*) FROM audit_chain.events e
 SELECT audit_chain.log_event('login', 'app.session', 'u', 'ok');
 \echo :LAST_ERROR_SQLSTATE
 SELECT audit_chain.log_event('login', 'app.session', 'u', 'Success');
+\echo :LAST_ERROR_SQLSTATE
+-- An explicit NULL is no outcome: refused rather than recorded as a success.
+SELECT audit_chain.log_event('login', 'app.session', 'u', NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT audit_chain.log_event('login', 'app.session', 'u', '');
 \echo :LAST_ERROR_SQLSTATE

@@ -336,6 +336,110 @@ UPDATE audit_chain.events e SET erasure = x.erasure FROM er_erased x WHERE (e.ch
 RESET session_replication_role;
 SELECT valid, (chain_id, first_invalid_seq) = (SELECT chain_id, seq FROM er_commitment) AS at_changed_event, reason FROM er_verify;
 
+--
+-- Keyed hashes: a column (or a key) recorded as HMAC(key, value) is erased by erase_value()
+-- of the value too, and erase() finds a row by its key in clear.
+--
+SET audit_chain.hmac_key = 'Er-K3y';
+CREATE TABLE er_hashed (id int PRIMARY KEY, email text, plan text);
+CREATE TABLE er_hashed_keys (email text PRIMARY KEY, plan text);
+CREATE TABLE er_hashed_pairs (region text, email text, plan text, PRIMARY KEY (region, email));
+SELECT audit_chain.track('er_hashed', hash => '{email}'), audit_chain.track('er_hashed_keys', hash => '{email}'),
+       audit_chain.track('er_hashed_pairs', hash => '{email}');
+INSERT INTO er_hashed VALUES (1, 'hana@example.com', 'gold'), (2, 'ivan@example.com', 'gold');
+UPDATE er_hashed SET plan = 'free' WHERE id = 1;
+INSERT INTO er_hashed_keys VALUES ('hana@example.com', 'gold'), ('ivan@example.com', 'gold'), ('jo@example.com', 'free');
+UPDATE er_hashed_keys SET email = 'hana@example.org' WHERE email = 'hana@example.com';
+INSERT INTO er_hashed_pairs VALUES ('eu', 'hana@example.com', 'gold'), ('eu', 'ivan@example.com', 'gold');
+SELECT count(*) AS events_with_hana_hash FROM audit_chain.events e
+ WHERE strpos(concat_ws(' ', e.resource_id, e.old_data, e.new_data, e.details), audit_chain.keyed_hash('hana@example.com')) > 0;
+SELECT audit_chain.erase_value('hana@example.com') AS events_changed;
+-- The hash is gone from the columns, the keys (one, or part of a composite) and the former
+-- key. The UPDATE's new key is another value (erased from new_data with the column, as a
+-- unit) and stays its new_resource_id, the id of the row's later events.
+SELECT r.resource_type, e.action, er_id(e.resource_id) AS resource_id, e.old_data, e.new_data, er_id(e.details) AS details
+  FROM audit_chain.events e JOIN audit_chain.resources r USING (resource_ref)
+ WHERE r.resource_type LIKE 'public.er_hashed%' AND e.erasure IS NOT NULL ORDER BY e.commit_seq, e.seq;
+SELECT count(*) AS events_with_hana_hash FROM audit_chain.events e
+ WHERE strpos(concat_ws(' ', e.resource_id, e.old_data, e.new_data, e.details), audit_chain.keyed_hash('hana@example.com')) > 0;
+-- Ivan's hashes are kept.
+SELECT count(*) AS events_with_ivan_hash FROM audit_chain.events e
+ WHERE strpos(concat_ws(' ', e.resource_id, e.old_data, e.new_data, e.details), audit_chain.keyed_hash('ivan@example.com')) > 0;
+-- erase() of a row whose key is hashed: found by the key in clear.
+SELECT audit_chain.erase('er_hashed_keys', '{"email": "jo@example.com"}') AS events_changed;
+SELECT count(*) AS events_with_jo_hash FROM audit_chain.events e
+ WHERE strpos(concat_ws(' ', e.resource_id, e.old_data, e.new_data, e.details), audit_chain.keyed_hash('jo@example.com')) > 0;
+SELECT audit_chain.erase('er_hashed_pairs', '{"region": "eu", "email": "ivan@example.com"}') AS events_changed;
+SELECT count(*) AS pair_events_with_ivan_hash FROM audit_chain.events e JOIN audit_chain.resources r USING (resource_ref)
+ WHERE r.resource_type = 'public.er_hashed_pairs'
+   AND strpos(concat_ws(' ', e.resource_id, e.old_data, e.new_data, e.details), audit_chain.keyed_hash('ivan@example.com')) > 0;
+SELECT valid, reason FROM audit_chain.verify();
+RESET audit_chain.hmac_key;
+
+--
+-- A table without key: its rows are named by the SHA-256 of the whole row, which would
+-- confirm a guess of an erased value. Every id of a row holding the value becomes a
+-- pseudonym, in all of the row's events (also those that do not hold the value).
+--
+CREATE TABLE er_nokey (email text, plan text, visits int);
+SELECT audit_chain.track('er_nokey');
+INSERT INTO er_nokey VALUES ('kim@example.com', 'gold', 1), ('lee@example.com', 'gold', 1);
+UPDATE er_nokey SET visits = 2 WHERE email = 'kim@example.com';
+UPDATE er_nokey SET plan = 'free' WHERE email = 'kim@example.com';
+SELECT now() AS before_nokey_erasure \gset
+-- The digests of Kim's row versions, as recorded.
+CREATE TEMP TABLE er_kim_ids AS
+SELECT DISTINCT id FROM audit_chain.events e JOIN audit_chain.resources r USING (resource_ref),
+       LATERAL (VALUES (e.resource_id), (e.details->>'new_resource_id')) AS v(id)
+ WHERE r.resource_type = 'public.er_nokey' AND e.action IN ('INSERT', 'UPDATE')
+   AND (e.new_data->>'email' = 'kim@example.com' OR e.action = 'UPDATE') AND v.id IS NOT NULL;
+SELECT count(*) AS kim_row_versions FROM er_kim_ids;
+SELECT audit_chain.erase_value('kim@example.com', 'er_nokey') AS events_changed;
+SELECT e.action, er_id(e.resource_id) AS resource_id, e.old_data, e.new_data, er_id(e.details) AS details
+  FROM audit_chain.events e JOIN audit_chain.resources r USING (resource_ref)
+ WHERE r.resource_type = 'public.er_nokey' AND e.action <> 'TRACK' ORDER BY e.commit_seq, e.seq;
+SELECT count(*) AS digests_of_kim_left FROM audit_chain.events e
+ WHERE e.resource_id IN (SELECT id FROM er_kim_ids) OR e.details->>'new_resource_id' IN (SELECT id FROM er_kim_ids);
+-- Lee's row keeps its digest; Kim's row is still one row in time travel.
+SELECT count(*) AS lee_events FROM audit_chain.events e JOIN audit_chain.resources r USING (resource_ref)
+ WHERE r.resource_type = 'public.er_nokey' AND e.resource_id ~ '^[0-9a-f]{64}$';
+SELECT j FROM audit_chain.table_at('er_nokey', :'before_nokey_erasure') AS j ORDER BY j::text;
+SELECT details FROM audit_chain.audit_events WHERE action = 'ERASE' ORDER BY commit_seq DESC, seq DESC LIMIT 1;
+SELECT valid, reason FROM audit_chain.verify();
+
+-- erase() also erases the application events logged about the row (its resource type and id).
+SELECT max(commit_seq) AS before_mia FROM audit_chain.events \gset
+INSERT INTO er_orders VALUES ('o-7', 'mia@example.com', 7);
+SELECT audit_chain.log_event('export', 'public.er_orders', 'o-7', 'success', '{"to": "mia@example.com"}') IS NOT NULL AS logged;
+SELECT audit_chain.erase('er_orders', '{"order_no": "o-7"}') AS events_changed;
+SELECT e.action, er_id(e.resource_id) AS resource_id, e.new_data, e.details
+  FROM audit_chain.audit_events e WHERE e.commit_seq > :before_mia AND e.action IN ('INSERT', 'export')
+ ORDER BY e.commit_seq, e.seq;
+SELECT count(*) AS events_with_mia FROM audit_chain.events e WHERE strpos(e::text, 'mia@example.com') > 0 OR e.resource_id = 'o-7';
+SELECT valid, reason FROM audit_chain.verify();
+
+-- Not in a transaction that has recorded events of its own: they are written at its COMMIT,
+-- after the erasure, and would keep the values (here the DELETE event, with the whole row).
+BEGIN;
+DELETE FROM er_nokey WHERE email = 'lee@example.com';
+SELECT audit_chain.erase_value('lee@example.com', 'er_nokey');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+SELECT audit_chain.log_event('export', 'app.account', 'x-1', 'success', '{"to": "lee@example.com"}') IS NOT NULL AS logged;
+SELECT audit_chain.erase('er_orders', '{"order_no": "o-2"}');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- Committed first, then erased; several erasures in one transaction are fine.
+DELETE FROM er_nokey WHERE email = 'lee@example.com';
+BEGIN;
+SELECT audit_chain.erase_value('lee@example.com', 'er_nokey') AS lee_events, audit_chain.erase('er_orders', '{"order_no": "o-2"}') AS o2_events;
+COMMIT;
+SELECT count(*) AS events_with_lee_or_o2 FROM audit_chain.events e
+ WHERE strpos(e::text, 'lee@example.com') > 0 OR e.resource_id = 'o-2';
+SELECT valid, reason FROM audit_chain.verify();
+
 DROP VIEW er_verify;
+DROP TABLE er_hashed, er_hashed_keys, er_hashed_pairs, er_nokey;
 DROP TABLE er_customers, er_orders, er_pairs;
 DROP ROLE regress_er_plain, regress_er_reader, regress_er_admin;

@@ -24,9 +24,30 @@ UPDATE sn_users SET note = 'second, edited', pin = NULL WHERE id = 2;
 DELETE FROM sn_users WHERE id = 2;
 SELECT action, resource_id, old_data, new_data
   FROM audit_chain.audit_events WHERE resource_type = 'public.sn_users' AND action <> 'TRACK' ORDER BY commit_seq, seq;
--- A key column with a sensitive name is recorded: it identifies the row.
+-- A key column with a sensitive name would be recorded in every event's resource_id, where
+-- it cannot be redacted: tracking (and configuring) is refused unless the key is listed in
+-- record (recorded as is) or hash (its keyed hash). Nothing is tracked by the refused calls.
 CREATE TABLE sn_tokens (token text PRIMARY KEY, ssn text, owner text);
 SELECT audit_chain.track('sn_tokens');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.track('sn_tokens', false);
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.track('sn_tokens', exclude => '{owner}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS sn_tokens_registered FROM audit_chain.tracked_tables WHERE relid = 'sn_tokens'::regclass;
+SELECT count(*) AS sn_tokens_triggers FROM pg_trigger WHERE tgrelid = 'sn_tokens'::regclass;
+CREATE TABLE sn_pins (region text, "PIN" int, PRIMARY KEY (region, "PIN"));
+SELECT audit_chain.track('sn_pins');
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE sn_pins;
+-- Recorded as is when asked for explicitly.
+SELECT audit_chain.track('sn_tokens', record => '{token}');
+-- configure() keeps that choice; dropping it is refused as well.
+SELECT audit_chain.configure('sn_tokens', record => '{}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.configure('sn_tokens', exclude => '{owner}', record => '{}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.configure('sn_tokens', exclude => '{}');
 INSERT INTO sn_tokens VALUES ('t-123', '333-33-3333', 'carol');
 UPDATE sn_tokens SET token = 't-456' WHERE token = 't-123';
 SELECT action, resource_id, old_data, new_data, details
@@ -93,7 +114,7 @@ SELECT audit_chain.configure('sn_accounts', exclude => '{notes}');
 RESET ROLE;
 -- Nothing was configured by the refused calls.
 SELECT settings FROM audit_chain.tracked_tables WHERE relid = 'sn_accounts'::regclass;
-SELECT count(*) AS configure_events FROM audit_chain.audit_events WHERE action = 'CONFIGURE';
+SELECT count(*) AS configure_events FROM audit_chain.audit_events WHERE action = 'CONFIGURE' AND resource_type <> 'public.sn_tokens';
 
 --
 -- The key: set by a superuser (postgresql.conf, ALTER SYSTEM, or SET), never readable by others.
@@ -112,9 +133,34 @@ SELECT count(*) AS visible_in_pg_settings FROM pg_settings WHERE name = 'audit_c
 -- Nor through keyed_hash(), which is for audit_chain_admin.
 SELECT audit_chain.keyed_hash('x');
 \echo :LAST_ERROR_SQLSTATE
+-- Not even for readers: computing hashes at will would test guesses of hashed values.
+RESET ROLE;
+CREATE ROLE regress_sn_reader IN ROLE audit_chain_reader;
+SET ROLE regress_sn_reader;
+SELECT audit_chain.keyed_hash('555-0101');
+\echo :LAST_ERROR_SQLSTATE
+SET ROLE regress_sn_plain;
+-- Nor through the configuration files' view.
+SELECT count(*) FROM pg_file_settings WHERE name = 'audit_chain.hmac_key';
+\echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 -- Not listed by SHOW ALL even for a superuser.
 SELECT count(*) AS in_show_all FROM pg_settings WHERE name = 'audit_chain.hmac_key';
+-- Never stored where every role can read it: per role, per database, per function settings
+-- are refused, with a message that does not show the value.
+ALTER ROLE regress_sn_plain SET audit_chain.hmac_key = 'Sn-K3y: do not leak';
+\echo :LAST_ERROR_SQLSTATE
+ALTER DATABASE :"DBNAME" SET audit_chain.hmac_key = 'Sn-K3y: do not leak';
+\echo :LAST_ERROR_SQLSTATE
+ALTER ROLE regress_sn_plain IN DATABASE :"DBNAME" SET audit_chain.hmac_key = 'Sn-K3y: do not leak';
+\echo :LAST_ERROR_SQLSTATE
+CREATE FUNCTION sn_with_key() RETURNS int LANGUAGE sql SET audit_chain.hmac_key = 'Sn-K3y: do not leak' AS 'SELECT 1';
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS stored_in_catalogs
+  FROM (SELECT setconfig::text AS t FROM pg_db_role_setting UNION ALL SELECT proconfig::text FROM pg_proc) c
+ WHERE strpos(c.t, 'Sn-K3y') > 0;
+-- Resetting them is allowed.
+ALTER ROLE regress_sn_plain RESET audit_chain.hmac_key;
 
 --
 -- configure(): exclude, redact, hash, record
@@ -394,4 +440,4 @@ SELECT valid, reason FROM audit_chain.verify();
 
 RESET audit_chain.hmac_key;
 DROP TABLE sn_users, sn_tokens, sn_accounts, sn_emails, sn_parted, sn_people, sn_new, sn_plain, sn_new_parted;
-DROP ROLE regress_sn_plain, regress_sn_admin;
+DROP ROLE regress_sn_plain, regress_sn_admin, regress_sn_reader;

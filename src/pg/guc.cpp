@@ -61,16 +61,45 @@ CheckActorType(char **newval, void **extra, GucSource source)
 	return false;
 }
 
+// One host's address, as inet reads it (the family chosen as inet_in() chooses it). A value
+// with a netmask names a network, not where a request came from: refused, except the mask
+// of a single host (/32, /128), which inet drops.
 bool
 CheckClientAddr(char **newval, void **extra, GucSource source)
 {
 	if (IsEmpty(*newval))
 		return true;
 	unsigned char buf[16];
-	if (pg_inet_net_pton(PGSQL_AF_INET, *newval, buf, -1) >= 0 ||
-		pg_inet_net_pton(PGSQL_AF_INET6, *newval, buf, -1) >= 0)
+	bool v6 = strchr(*newval, ':') != NULL;
+	int max_bits = v6 ? 128 : 32;
+	int bits = pg_inet_net_pton(v6 ? PGSQL_AF_INET6 : PGSQL_AF_INET, *newval, buf, -1);
+	if (bits < 0 || bits > max_bits) {
+		GUC_check_errdetail("\"%s\" is not a valid IPv4 or IPv6 address.", *newval);
+		return false;
+	}
+	if (bits != max_bits) {
+		GUC_check_errdetail("\"%s\" is a network (/%d), not one host's address.", *newval, bits);
+		return false;
+	}
+	return true;
+}
+
+// The HMAC key must not be stored where other roles can read it: ALTER ROLE/DATABASE SET
+// (pg_db_role_setting) and a function's SET clause (pg_proc.proconfig) are readable by every
+// role. Such a value is refused when stored (PGC_S_TEST) and ignored when a session applies
+// one stored before audit_chain was loaded. The message never shows the value (PostgreSQL's
+// default one would, also to the ordinary role whose session applies it).
+bool
+CheckHmacKey(char **newval, void **extra, GucSource source)
+{
+	if (IsEmpty(*newval))
 		return true;
-	GUC_check_errdetail("\"%s\" is not a valid IPv4 or IPv6 address.", *newval);
+	if (source != PGC_S_TEST && source != PGC_S_GLOBAL && source != PGC_S_DATABASE && source != PGC_S_USER &&
+		source != PGC_S_DATABASE_USER)
+		return true;
+	GUC_check_errmsg("audit_chain.hmac_key cannot be set per role, per database or per function");
+	GUC_check_errdetail("Those settings are stored in catalogs that every role can read.");
+	GUC_check_errhint("Set it in postgresql.conf or with ALTER SYSTEM SET audit_chain.hmac_key.");
 	return false;
 }
 
@@ -195,7 +224,7 @@ DefineSettings(void)
 							   "Secret key of columns recorded as keyed hashes (HMAC-SHA256).",
 							   "Set it in postgresql.conf or with ALTER SYSTEM; only superusers can read it.",
 							   &guc_hmac_key, "", PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
-							   NULL, BumpPolicyGeneration, NULL);
+							   CheckHmacKey, BumpPolicyGeneration, NULL);
 	DefineCustomStringVariable("audit_chain.sensitive_columns",
 							   "Column names whose values are redacted unless a table's settings say otherwise.",
 							   "A comma-separated list, compared without regard to case.",

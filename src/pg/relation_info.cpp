@@ -109,22 +109,6 @@ InJsonbList(Jsonb *settings, const char *list, const char *name)
 	return false;
 }
 
-bool
-InDefaultSensitiveList(const char *name)
-{
-	if (guc_sensitive_columns == NULL || guc_sensitive_columns[0] == '\0')
-		return false;
-	char *copy = pstrdup(guc_sensitive_columns);
-	List *names;
-	if (!SplitIdentifierString(copy, ',', &names))
-		return false;
-	ListCell *lc;
-	foreach (lc, names)
-		if (pg_strcasecmp((const char *) lfirst(lc), name) == 0)
-			return true;
-	return false;
-}
-
 // Per-column policies: the table's settings first, then the default sensitive names (which
 // never apply to key columns: the key identifies the row in time travel).
 void
@@ -245,6 +229,23 @@ RelationInfoInvalidate(Oid relid)
 	for (RelationInfo *info; (info = (RelationInfo *) hash_seq_search(&status)) != NULL;)
 		if (!OidIsValid(relid) || info->relid == relid || info->root_relid == relid)
 			info->valid = false;
+}
+
+// True if the name is in audit_chain.sensitive_columns (compared without regard to case).
+bool
+InDefaultSensitiveList(const char *name)
+{
+	if (guc_sensitive_columns == NULL || guc_sensitive_columns[0] == '\0')
+		return false;
+	char *copy = pstrdup(guc_sensitive_columns);
+	List *names;
+	if (!SplitIdentifierString(copy, ',', &names))
+		return false;
+	ListCell *lc;
+	foreach (lc, names)
+		if (pg_strcasecmp((const char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
 }
 
 }  // namespace audit_chain::pg

@@ -46,6 +46,9 @@ const RelationInfo *GetRelationInfo(Relation rel, const Trigger *trigger);
 // Not cached, allocated in CurrentMemoryContext, for a known root (baselines).
 const RelationInfo *RelationInfoFor(Relation rel, Oid root_relid);
 
+// True if the column name is in audit_chain.sensitive_columns (without regard to case).
+bool InDefaultSensitiveList(const char *name);
+
 // "schema.table", each part quoted only where needed: the resource_type of a table's events.
 char *QualifiedRelationName(Oid relid);
 

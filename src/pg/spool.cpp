@@ -37,6 +37,7 @@ TupleDesc spool_desc = NULL;        // TopMemoryContext, built once
 Tuplestorestate *store = NULL;      // TopTransactionContext
 TupleTableSlot *read_slot = NULL;
 int64 spooled = 0;
+int64 spooled_with_values = 0;  // events other than ERASE (which records counts only)
 
 TupleDesc
 SpoolDesc()
@@ -118,12 +119,20 @@ SpoolAppend(const SpooledEvent *e)
 	tuplestore_putvalues(store, desc, values, nulls);
 	LeaveTopLevel(scope);
 	spooled++;
+	if (VARSIZE_ANY_EXHDR(e->action) != 5 || memcmp(VARDATA_ANY(e->action), "ERASE", 5) != 0)
+		spooled_with_values++;
 }
 
 bool
 SpoolHasEvents(void)
 {
 	return store != NULL && spooled > 0;
+}
+
+bool
+SpoolHasEventsWithValues(void)
+{
+	return store != NULL && spooled_with_values > 0;
 }
 
 void
@@ -175,6 +184,7 @@ SpoolReset(bool release_resources)
 	store = NULL;
 	read_slot = NULL;
 	spooled = 0;
+	spooled_with_values = 0;
 }
 
 }  // namespace audit_chain::pg

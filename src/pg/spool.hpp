@@ -34,6 +34,8 @@ struct SpooledEvent {
 void SpoolAppend(const SpooledEvent *event);
 
 bool SpoolHasEvents(void);
+// True if the spool holds an event other than ERASE (even one of a rolled-back savepoint).
+bool SpoolHasEventsWithValues(void);
 
 // Reads the events back in capture order; returns false at the end. Values stay valid
 // until the next call.

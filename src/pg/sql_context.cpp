@@ -87,7 +87,14 @@ audit_chain_log_event(PG_FUNCTION_ARGS)
 	char *action = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char *resource_type = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	text *resource_id = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_P_COPY(2);
-	char *outcome = PG_ARGISNULL(3) ? pstrdup("success") : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	// An explicit NULL outcome is refused rather than recorded as a success: an event must
+	// not claim an outcome its caller did not state.
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("outcome must not be NULL"),
+				 errhint("Use success, failure or denied, or leave the argument out for success.")));
+	char *outcome = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	Jsonb *details = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P_COPY(4);
 
 	if (action[0] == '\0' || strlen(action) > kMaxActionLength)

@@ -15,11 +15,17 @@
 #include "pg/event_view.hpp"
 #include "pg/guard.hpp"
 #include "pg/registry.hpp"
+#include "pg/relation_info.hpp"
+#include "pg/row_image.hpp"
+#include "pg/spool.hpp"
+#include "pg/guc.hpp"
+#include "pg/jsonb_util.hpp"
 #include "pg/table_history.hpp"
 
 extern "C" {
 #include "postgres.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -30,6 +36,7 @@ extern "C" {
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 }
 
@@ -60,6 +67,21 @@ CheckAdmin(void)
 			 errdetail("Only members of audit_chain_admin may erase values from the audit trail.")));
 }
 
+// The transaction's own events are written when it commits, after the erasure: they would
+// keep the values it erases (a row deleted and then erased in one transaction would keep
+// its DELETE event with every value). Other erasures in the same transaction are fine.
+void
+CheckNoOwnEvents(void)
+{
+	if (SpoolHasEventsWithValues())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("cannot erase in a transaction that has recorded audit events"),
+				 errdetail("The transaction's events are written when it commits, after the erasure, and would keep "
+						   "the values it erases."),
+				 errhint("Commit the changes first, then erase in a transaction of its own.")));
+}
+
 bool
 TokensContain(const core::JsonToken *tokens, uint32 n, const char *value, size_t len)
 {
@@ -70,23 +92,101 @@ TokensContain(const core::JsonToken *tokens, uint32 n, const char *value, size_t
 	return false;
 }
 
+// What erase_value() looks for: the value as recorded in clear, and as a column recorded
+// as a keyed hash records it (an HMAC of a low-entropy value is as good as the value to
+// anyone who can compute it); each also JSON-quoted, as it appears inside a composite key.
+struct Needle {
+	const char *value;
+	size_t len;
+	const char *quoted;
+	const char *hashed;  // NULL when audit_chain.hmac_key is not set
+	size_t hashed_len;
+	const char *hashed_quoted;
+};
+
 bool
-UnitContains(const core::ValueUnit &u, const char *value, size_t len)
+UnitHolds(const core::ValueUnit &u, const char *value, size_t len)
 {
-	if (u.commitment != NULL)
-		return false;  // already erased
 	return (u.old_value != NULL && TokensContain(u.old_value, u.old_tokens, value, len)) ||
 		   (u.new_value != NULL && TokensContain(u.new_value, u.new_tokens, value, len));
 }
 
-// A composite key ("[1, \"a\"]") holding the value as one of its elements.
 bool
-KeyArrayContains(const core::ValueUnit &u, const char *quoted)
+UnitContains(const core::ValueUnit &u, const Needle &needle)
 {
-	if (u.commitment != NULL || u.new_value == NULL || u.new_tokens != 1 || quoted == NULL)
+	if (u.commitment != NULL)
+		return false;  // already erased
+	return UnitHolds(u, needle.value, needle.len) ||
+		   (needle.hashed != NULL && UnitHolds(u, needle.hashed, needle.hashed_len));
+}
+
+// A composite key ("[1, \"a\"]") holding the value (or its keyed hash) as one of its elements.
+bool
+KeyArrayContains(const core::ValueUnit &u, const Needle &needle)
+{
+	if (u.commitment != NULL || u.new_value == NULL || u.new_tokens != 1)
 		return false;
 	std::string_view id = u.new_value[0].text.str();
-	return !id.empty() && id.front() == '[' && id.find(quoted) != std::string_view::npos;
+	if (id.empty() || id.front() != '[')
+		return false;
+	return id.find(needle.quoted) != std::string_view::npos ||
+		   (needle.hashed_quoted != NULL && id.find(needle.hashed_quoted) != std::string_view::npos);
+}
+
+// The row's ids with each key column that is recorded as a keyed hash (under the table's
+// current policy) replaced by its HMAC, as capture writes them into resource_id; the ids
+// given come first.
+List *
+WithHashedKeys(Oid relid, List *ids)
+{
+	if (guc_hmac_key == NULL || guc_hmac_key[0] == '\0')
+		return ids;
+	Relation rel = table_open(relid, AccessShareLock);
+	const RelationInfo *info = RelationInfoFor(rel, relid);
+	int nkeys = info->nkeys;
+	bool *hashed = (bool *) palloc0(sizeof(bool) * (nkeys + 1));
+	bool any = false;
+	for (int k = 0; k < nkeys; k++) {
+		hashed[k] = info->columns[info->key_attnums[k] - 1].policy == ColumnPolicy::kHash;
+		any |= hashed[k];
+	}
+	table_close(rel, AccessShareLock);
+	if (!any)
+		return ids;
+	List *out = list_copy(ids);
+	ListCell *lc;
+	foreach (lc, ids) {
+		const char *id = (const char *) lfirst(lc);
+		if (nkeys == 1) {
+			out = lappend(out, KeyedHashOfText(id, strlen(id)));
+			continue;
+		}
+		Jsonb *arr = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(id)));
+		if (!JB_ROOT_IS_ARRAY(arr) || JB_ROOT_IS_SCALAR(arr) || (int) JB_ROOT_COUNT(arr) != nkeys)
+			continue;
+		JsonbParseState *state = NULL;
+		(void) pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+		for (int k = 0; k < nkeys; k++) {
+			JsonbValue *v = getIthJsonbValueFromContainer(&arr->root, (uint32) k);
+			if (hashed[k] && v->type != jbvNull) {
+				// The hash is over the value's text as resource_id writes a one-column key.
+				JsonbParseState *one = NULL;
+				(void) pushJsonbValue(&one, WJB_BEGIN_ARRAY, NULL);
+				(void) pushJsonbValue(&one, WJB_ELEM, v);
+				text *t = ResourceIdFromKeyArray(JsonbValueToJsonb(pushJsonbValue(&one, WJB_END_ARRAY, NULL)), 1);
+				JsonbValue h;
+				h.type = jbvString;
+				h.val.string.val = KeyedHashOfText(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+				h.val.string.len = (int) strlen(h.val.string.val);
+				(void) pushJsonbValue(&state, WJB_ELEM, &h);
+			} else {
+				(void) pushJsonbValue(&state, WJB_ELEM, v);
+			}
+		}
+		Jsonb *with_hashes = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_ARRAY, NULL));
+		out = lappend(out, JsonbToCString(NULL, &with_hashes->root, VARSIZE(with_hashes)));
+	}
+	return out;
 }
 
 struct RowKeySpans {
@@ -229,17 +329,94 @@ AppendHexMember(StringInfo buf, bool *first, uint32 index, const uint8 *bytes, s
 	*first = false;
 }
 
-// Erases the chosen units of one stored event. `all` erases every unit; otherwise the units
-// holding `value`. Returns the number of units erased (0: the event is left alone).
+// The row ids of a table without key are SHA-256 digests of the whole row as recorded: once
+// one of its values is erased, the digest would confirm a guess of the value (the row's
+// other values are still there to hash with it). erase_value() collects them here and then
+// erases them, and every other id of the same row, in all of the table's events.
+struct RowDigest {
+	int32 resource_ref;
+	char id[2 * core::kHashSize + 1];
+};
+
+struct RowDigests {
+	List *list;  // of RowDigest *, allocated in cxt
+	MemoryContext cxt;
+};
+
+bool
+IsRowDigest(const char *id, size_t len)
+{
+	if (len != 2 * core::kHashSize)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return false;
+	return true;
+}
+
+void
+NoteRowDigest(RowDigests *digests, int32 resource_ref, const char *id, size_t len)
+{
+	if (digests == NULL || !IsRowDigest(id, len))
+		return;
+	ListCell *lc;
+	foreach (lc, digests->list) {
+		const RowDigest *d = (const RowDigest *) lfirst(lc);
+		if (d->resource_ref == resource_ref && memcmp(d->id, id, len) == 0)
+			return;
+	}
+	RowDigest *d = (RowDigest *) MemoryContextAlloc(digests->cxt, sizeof(RowDigest));
+	d->resource_ref = resource_ref;
+	memcpy(d->id, id, len);
+	d->id[len] = '\0';
+	MemoryContext old = MemoryContextSwitchTo(digests->cxt);
+	digests->list = lappend(digests->list, d);
+	MemoryContextSwitchTo(old);
+}
+
+// The ids of a row event (resource_id, details.new_resource_id) that are row digests.
+void
+NoteRowDigestsOf(RowDigests *digests, const Datum *values, const bool *nulls)
+{
+	if (digests == NULL || nulls[kEvAction - 1] || nulls[kEvResourceRef - 1])
+		return;
+	char *action = TextDatumGetCString(values[kEvAction - 1]);
+	if (strcmp(action, "INSERT") != 0 && strcmp(action, "UPDATE") != 0 && strcmp(action, "DELETE") != 0 &&
+		strcmp(action, "BASELINE") != 0)
+		return;
+	int32 ref = DatumGetInt32(values[kEvResourceRef - 1]);
+	if (!nulls[kEvResourceId - 1]) {
+		text *id = DatumGetTextPP(values[kEvResourceId - 1]);
+		NoteRowDigest(digests, ref, VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id));
+	}
+	if (!nulls[kEvDetails - 1]) {
+		Jsonb *details = DatumGetJsonbP(values[kEvDetails - 1]);
+		JsonbValue *v = JsonbMember(&details->root, "new_resource_id");
+		if (v != NULL && v->type == jbvString)
+			NoteRowDigest(digests, ref, v->val.string.val, (size_t) v->val.string.len);
+	}
+}
+
+// Erases the chosen units of one stored event. `needle` NULL erases every unit; otherwise the
+// units holding the needle's value. Returns the number of units erased (0: the event is left
+// alone). The row digests of a changed event are noted in `digests` (when not NULL).
 int
-EraseEvent(int32 chain_id, int64 seq, bool all, const char *value, size_t value_len, const char *quoted,
-		   const ErasureNaming *naming)
+EraseEvent(int32 chain_id, int64 seq, const Needle *needle, const ErasureNaming *naming, RowDigests *digests)
 {
 	Oid types[2] = {INT4OID, INT8OID};
 	Datum args[2] = {Int32GetDatum(chain_id), Int64GetDatum(seq)};
+	// The event is locked first and then read as it is now, not as the erasure's snapshot
+	// saw it: a concurrent erasure of the same event has then committed (or aborted), and
+	// this one builds on its result instead of overwriting it with the version before it.
+	// (Under REPEATABLE READ or SERIALIZABLE, an event erased by a transaction that committed
+	// after this one's snapshot fails the lock with 40001.) Erasures lock events in
+	// (chain_id, seq) order, so two of them wait for each other but never deadlock.
+	(void) RunAsExtensionOwner("SELECT FROM audit_chain.events WHERE chain_id OPERATOR(pg_catalog.=) $1 "
+							   "AND seq OPERATOR(pg_catalog.=) $2 FOR UPDATE",
+							   2, types, args, NULL, false);
 	int rc = SPI_execute_with_args("SELECT * FROM audit_chain.events WHERE chain_id OPERATOR(pg_catalog.=) $1 "
 								   "AND seq OPERATOR(pg_catalog.=) $2",
-								   2, types, args, NULL, true, 1);
+								   2, types, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		return 0;
 	HeapTuple tuple = SPI_copytuple(SPI_tuptable->vals[0]);
@@ -271,13 +448,14 @@ EraseEvent(int32 chain_id, int64 seq, bool all, const char *value, size_t value_
 	bool *erase = (bool *) palloc0(sizeof(bool) * (n + 1));
 	int erased_now = 0;
 	for (uint32 i = 0; i < n; i++) {
-		bool match = all || UnitContains(*units[i], value, value_len) ||
-					 (units[i] == view.resource_id && KeyArrayContains(*units[i], quoted));
+		bool match = needle == NULL || UnitContains(*units[i], *needle) ||
+					 (units[i] == view.resource_id && KeyArrayContains(*units[i], *needle));
 		erase[i] = units[i]->commitment == NULL && match;
 		erased_now += erase[i];
 	}
 	if (erased_now == 0)
 		return 0;
+	NoteRowDigestsOf(digests, values, nulls);
 
 	core::Hash before;
 	CallCore([&] { before = core::HashEvent(context_hash, view); });
@@ -370,14 +548,32 @@ EraseEvent(int32 chain_id, int64 seq, bool all, const char *value, size_t value_
 struct EraseCounts {
 	int64 events;
 	int64 units;
+	HTAB *changed;  // the events changed so far, so that one changed twice counts once
 };
 
-// Erases in every event listed by `sql` (returning chain_id, seq) with its arguments.
+struct ChangedEvent {
+	int32 chain_id;
+	int64 seq;
+};
+
 EraseCounts
-EraseMatching(const char *sql, int nargs, Oid *types, Datum *args, bool all, const char *value, const char *quoted,
-			  const ErasureNaming *naming)
+NewCounts(void)
 {
-	EraseCounts counts = {0, 0};
+	HASHCTL ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(ChangedEvent);
+	ctl.entrysize = sizeof(ChangedEvent);
+	ctl.hcxt = CurrentMemoryContext;
+	EraseCounts counts = {0, 0, hash_create("audit_chain erased events", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT)};
+	return counts;
+}
+
+// Erases in every event listed by `sql` (returning chain_id, seq) with its arguments; adds
+// to counts.
+void
+EraseMatching(const char *sql, int nargs, Oid *types, Datum *args, const Needle *needle, const ErasureNaming *naming,
+			  RowDigests *digests, EraseCounts *counts)
+{
 	int rc = SPI_execute_with_args(sql, nargs, types, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not find the events to erase");
@@ -389,21 +585,25 @@ EraseMatching(const char *sql, int nargs, Oid *types, Datum *args, bool all, con
 		chains[i] = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 		seqs[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
 	}
-	size_t len = value ? strlen(value) : 0;
 	MemoryContext per_event = AllocSetContextCreate(CurrentMemoryContext, "audit_chain erase", ALLOCSET_DEFAULT_SIZES);
 	for (uint64 i = 0; i < n; i++) {
 		CHECK_FOR_INTERRUPTS();
 		MemoryContext old = MemoryContextSwitchTo(per_event);
-		int units = EraseEvent(chains[i], seqs[i], all, value, len, quoted, naming);
+		int units = EraseEvent(chains[i], seqs[i], needle, naming, digests);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(per_event);
 		if (units > 0) {
-			counts.events++;
-			counts.units += units;
+			ChangedEvent key;
+			memset(&key, 0, sizeof(key));
+			key.chain_id = chains[i];
+			key.seq = seqs[i];
+			bool found;
+			(void) hash_search(counts->changed, &key, HASH_ENTER, &found);
+			counts->events += found ? 0 : 1;
+			counts->units += units;
 		}
 	}
 	MemoryContextDelete(per_event);
-	return counts;
 }
 
 void
@@ -430,6 +630,7 @@ audit_chain_erase(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("target and key must not be NULL")));
 	CheckAdmin();
+	CheckNoOwnEvents();
 	const CatalogOids *oids = GetCatalogOids(false);
 	Oid relid = PG_GETARG_OID(0);
 	Jsonb *key = PG_GETARG_JSONB_P(1);
@@ -438,7 +639,7 @@ audit_chain_erase(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	TableHistory h = LoadTable(relid);
 	char *resource_type = MemoryContextStrdup(caller, h.name);  // outlives SPI_finish()
-	List *ids = KeyIdsOfAllEras(h, key);
+	List *ids = WithHashedKeys(relid, KeyIdsOfAllEras(h, key));
 	// The row's events: under this key (as written in every era of its key's type), and under each key it had before an UPDATE moved it
 	// here (up to that move: later events under a former key are another row's).
 	Oid types[9];
@@ -463,7 +664,8 @@ audit_chain_erase(PG_FUNCTION_ARGS)
 						 TableEventsFilter(h));
 	ErasureNaming naming;
 	InitNaming(&naming, (const char *) linitial(ids));
-	EraseCounts counts = EraseMatching(sql, 9, types, args, true, NULL, NULL, &naming);
+	EraseCounts counts = NewCounts();
+	EraseMatching(sql, 9, types, args, NULL, &naming, NULL, &counts);
 	SPI_finish();
 	RecordErasure(oids, resource_type, "key", counts);
 	PG_RETURN_INT64(counts.events);
@@ -478,6 +680,7 @@ audit_chain_erase_value(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("value must not be NULL")));
 	CheckAdmin();
+	CheckNoOwnEvents();
 	const CatalogOids *oids = GetCatalogOids(false);
 	char *value = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (value[0] == '\0')
@@ -490,8 +693,8 @@ audit_chain_erase_value(PG_FUNCTION_ARGS)
 	StringInfoData quoted;
 	initStringInfo(&quoted);
 	escape_json(&quoted, value);
-	Oid types[9];
-	Datum args[9];
+	Oid types[11];
+	Datum args[11];
 	const char *resource_type = "audit_chain";
 	const char *scope = "";
 	if (!PG_ARGISNULL(1)) {
@@ -506,11 +709,24 @@ audit_chain_erase_value(PG_FUNCTION_ARGS)
 			args[i] = CStringGetTextDatum("");
 		}
 	}
-	types[6] = types[7] = types[8] = TEXTOID;
+	// A column recorded as a keyed hash holds HMAC(key, value): erased as well, under the
+	// current key (values hashed under an earlier key are not recognised).
+	Needle needle = {value, strlen(value), quoted.data, NULL, 0, NULL};
+	if (guc_hmac_key != NULL && guc_hmac_key[0] != '\0') {
+		needle.hashed = KeyedHashOfText(value, needle.len);
+		needle.hashed_len = strlen(needle.hashed);
+		StringInfoData hq;
+		initStringInfo(&hq);
+		escape_json(&hq, needle.hashed);
+		needle.hashed_quoted = hq.data;
+	}
+	types[6] = types[7] = types[8] = types[9] = types[10] = TEXTOID;
 	args[6] = CStringGetTextDatum(value);
 	args[7] = CStringGetTextDatum(quoted.data);
 	args[8] = CStringGetTextDatum(value);
-	int nargs = 9;
+	args[9] = CStringGetTextDatum(needle.hashed != NULL ? needle.hashed : value);
+	args[10] = CStringGetTextDatum(needle.hashed_quoted != NULL ? needle.hashed_quoted : quoted.data);
+	int nargs = 11;
 	char *sql = psprintf(
 		"SELECT e.chain_id, e.seq FROM audit_chain.events e"
 		" JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
@@ -521,12 +737,49 @@ audit_chain_erase_value(PG_FUNCTION_ARGS)
 		"    OR pg_catalog.strpos(e.details::pg_catalog.text, $8) OPERATOR(pg_catalog.>) 0"
 		"    OR pg_catalog.strpos(e.old_data::pg_catalog.text, $9) OPERATOR(pg_catalog.>) 0"
 		"    OR pg_catalog.strpos(e.new_data::pg_catalog.text, $9) OPERATOR(pg_catalog.>) 0"
-		"    OR pg_catalog.strpos(e.details::pg_catalog.text, $9) OPERATOR(pg_catalog.>) 0)%s"
+		"    OR pg_catalog.strpos(e.details::pg_catalog.text, $9) OPERATOR(pg_catalog.>) 0"
+		"    OR e.resource_id OPERATOR(pg_catalog.=) $10"
+		"    OR pg_catalog.strpos(e.resource_id, $11) OPERATOR(pg_catalog.>) 0"
+		"    OR pg_catalog.strpos(e.old_data::pg_catalog.text, $11) OPERATOR(pg_catalog.>) 0"
+		"    OR pg_catalog.strpos(e.new_data::pg_catalog.text, $11) OPERATOR(pg_catalog.>) 0"
+		"    OR pg_catalog.strpos(e.details::pg_catalog.text, $11) OPERATOR(pg_catalog.>) 0)%s"
 		" ORDER BY e.chain_id, e.seq",
 		scope);
 	ErasureNaming naming;
 	InitNaming(&naming, NULL);
-	EraseCounts counts = EraseMatching(sql, nargs, types, args, false, value, quoted.data, &naming);
+	RowDigests digests = {NIL, CurrentMemoryContext};
+	EraseCounts counts = NewCounts();
+	EraseMatching(sql, nargs, types, args, &needle, &naming, &digests, &counts);
+	// The row digests of the changed events, and of every other version of those rows (found
+	// through the table's events that name one of them; the list grows while this runs), each
+	// become a pseudonym in all the table's events. Events changed only here count too.
+	for (int i = 0; i < list_length(digests.list); i++) {
+		CHECK_FOR_INTERRUPTS();
+		const RowDigest *d = (const RowDigest *) list_nth(digests.list, i);
+		Oid dtypes[2] = {INT4OID, TEXTOID};
+		Datum dargs[2] = {Int32GetDatum(d->resource_ref), CStringGetTextDatum(d->id)};
+		// Every id the events naming this one carry belongs to the same row.
+		int rc = SPI_execute_with_args(
+			"SELECT e.resource_id, e.details OPERATOR(pg_catalog.->>) 'new_resource_id' FROM audit_chain.events e"
+			" WHERE e.resource_ref OPERATOR(pg_catalog.=) $1 AND (e.resource_id OPERATOR(pg_catalog.=) $2"
+			"    OR e.details OPERATOR(pg_catalog.->>) 'new_resource_id' OPERATOR(pg_catalog.=) $2)",
+			2, dtypes, dargs, NULL, true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "could not read the ids of a row");
+		for (uint64 k = 0; k < SPI_processed; k++)
+			for (int col = 1; col <= 2; col++) {
+				char *id = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, col);
+				if (id != NULL)
+					NoteRowDigest(&digests, d->resource_ref, id, strlen(id));
+			}
+		Needle id_needle = {d->id, strlen(d->id), psprintf("\"%s\"", d->id), NULL, 0, NULL};
+		EraseMatching(
+			"SELECT e.chain_id, e.seq FROM audit_chain.events e"
+			" WHERE e.resource_ref OPERATOR(pg_catalog.=) $1 AND (e.resource_id OPERATOR(pg_catalog.=) $2"
+			"    OR e.details OPERATOR(pg_catalog.->>) 'new_resource_id' OPERATOR(pg_catalog.=) $2)"
+			" ORDER BY e.chain_id, e.seq",
+			2, dtypes, dargs, &id_needle, &naming, NULL, &counts);
+	}
 	SPI_finish();
 	RecordErasure(oids, resource_type, "value", counts);
 	PG_RETURN_INT64(counts.events);

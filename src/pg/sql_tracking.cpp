@@ -955,6 +955,37 @@ SettingsList(Jsonb *settings, const char *key)
 	return names;
 }
 
+// A key column is recorded in every event's resource_id, where only a keyed hash hides it
+// (it cannot be excluded or redacted), so a key column with a default sensitive name is
+// refused unless the lists say explicitly how to record it: hashed, or as is.
+void
+CheckSensitiveKeys(Oid relid, List *key_names, List *hash, List *record)
+{
+	ListCell *lc;
+	foreach (lc, key_names) {
+		const char *name = (const char *) lfirst(lc);
+		if (InDefaultSensitiveList(name) && !ListHasName(hash, name) && !ListHasName(record, name))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("key column \"%s\" of table \"%s\" has a sensitive name", name, get_rel_name(relid)),
+					 errdetail("The key is recorded in every event of a row (resource_id); it cannot be redacted."),
+					 errhint("Name it in hash => to record its keyed hash, or in record => to record it as is.")));
+	}
+}
+
+// The key columns' names of a table.
+List *
+KeyNames(Oid relid)
+{
+	Relation rel = table_open(relid, AccessShareLock);
+	const RelationInfo *info = RelationInfoFor(rel, relid);
+	List *key_names = NIL;
+	for (int k = 0; k < info->nkeys; k++)
+		key_names = lappend(key_names, pstrdup(info->columns[info->key_attnums[k] - 1].name));
+	table_close(rel, AccessShareLock);
+	return key_names;
+}
+
 // The per-column policy lists of configure() and track(), in the order of their arguments.
 const char *const kPolicyLists[] = {"exclude", "redact", "hash", "record"};
 constexpr int kNumPolicyLists = lengthof(kPolicyLists);
@@ -970,12 +1001,7 @@ ResolvePolicies(Oid relid, Jsonb *current, ArrayType *const given[kNumPolicyList
 									: ColumnList(given[i], relid, kPolicyLists[i]);
 
 	// A column has one policy; key columns identify rows, so they are recorded or hashed.
-	Relation rel = table_open(relid, AccessShareLock);
-	const RelationInfo *info = RelationInfoFor(rel, relid);
-	List *key_names = NIL;
-	for (int k = 0; k < info->nkeys; k++)
-		key_names = lappend(key_names, info->columns[info->key_attnums[k] - 1].name);
-	table_close(rel, AccessShareLock);
+	List *key_names = KeyNames(relid);
 	for (int i = 0; i < kNumPolicyLists; i++) {
 		ListCell *lc;
 		foreach (lc, names[i]) {
@@ -992,6 +1018,7 @@ ResolvePolicies(Oid relid, Jsonb *current, ArrayType *const given[kNumPolicyList
 						 errdetail("The key identifies rows in the audit trail; a key column can be hashed instead.")));
 		}
 	}
+	CheckSensitiveKeys(relid, key_names, names[2], names[3]);
 	if (names[2] != NIL && (guc_hmac_key == NULL || guc_hmac_key[0] == '\0'))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1125,6 +1152,8 @@ audit_chain_track(PG_FUNCTION_ARGS)
 			CheckAuditablePartition(lfirst_oid(lc), relid);
 	}
 	Jsonb *settings = configuring ? ResolvePolicies(relid, registered ? entry.settings : NULL, given) : NULL;
+	if (!configuring && !registered)
+		CheckSensitiveKeys(relid, KeyNames(relid), NIL, NIL);
 
 	// Any row capture trigger will do, whatever its name: a second one would record every
 	// change twice. One that leaves changes out (a WHEN condition, UPDATE OF columns, not
