@@ -11,7 +11,7 @@
 -- force_custom_plan): the right access path for one actor or one day differs from the one
 -- for all history, and a generic plan would pick one of them for every call.
 
-CREATE INDEX events_event_time_brin ON audit_chain.events USING brin (event_time) WITH (autosummarize = on);
+-- Time windows are served by events_time_brin (src/sql/10_storage.sql).
 -- Only failed and denied events: few, and never paid for by a successful change.
 CREATE INDEX events_failures_idx ON audit_chain.events (event_time) WHERE outcome OPERATOR(pg_catalog.<>) 's';
 

@@ -201,7 +201,7 @@ my @cases = (
 	{
 		name => 'privileged_action_report, narrow window',
 		call => "audit_chain.privileged_action_report($q_from, $q_to)",
-		uses => [qr/events_event_time_brin/],
+		uses => [qr/events_time_brin/],
 		check => qq{SELECT count(*) FROM audit_chain.audit_events
 		            WHERE event_time >= $q_from AND event_time < $q_to
 		              AND (actor_type IN ('admin', 'system') OR db_user_privileged
@@ -228,7 +228,7 @@ my @cases = (
 		# The actor has tens of thousands of contexts (one per web request).
 		name => 'actor_activity, one actor, narrow window',
 		call => "audit_chain.actor_activity('$window_actor', $q_from, $q_to)",
-		uses => [ qr/events_event_time_brin/, qr/contexts_actor_id_idx/ ],
+		uses => [ qr/events_time_brin/, qr/contexts_actor_id_idx/ ],
 		# Matching each event's context against an array of all the actor's contexts costs
 		# events x contexts comparisons (no hashing for an array computed at run time).
 		avoid => [qr/context_id = ANY \(\$\d+\)/],
@@ -240,7 +240,7 @@ my @cases = (
 		# actor-3 only inserts rows: a few contexts.
 		name => 'actor_activity, an actor with few contexts, the last transactions',
 		call => "audit_chain.actor_activity('actor-3', to_timestamp($day_from), to_timestamp($day_to))",
-		uses => [ qr/events_event_time_brin/, qr/contexts_actor_id_idx|contexts_pkey/ ],
+		uses => [ qr/events_time_brin/, qr/contexts_actor_id_idx|contexts_pkey/ ],
 		max_share => 0.2,
 		check => qq{SELECT count(DISTINCT (resource_type, action)) FROM audit_chain.audit_events
 		            WHERE actor_id = 'actor-3' AND event_time >= to_timestamp($day_from)
@@ -250,7 +250,7 @@ my @cases = (
 		name => 'daily_summary, a day holding the last transactions',
 		pre => "SET TimeZone = '$day_tz';",
 		call => "audit_chain.daily_summary('$day')",
-		uses => [qr/events_event_time_brin/],
+		uses => [qr/events_time_brin/],
 		max_share => 0.2,
 		check => qq{SET TimeZone = '$day_tz';
 		            SELECT count(DISTINCT (resource_type, action, actor_id)) FROM audit_chain.audit_events
@@ -259,7 +259,7 @@ my @cases = (
 	{
 		name => 'suspicious_activity, narrow window',
 		call => "audit_chain.suspicious_activity($q_from, $q_to)",
-		uses => [qr/events_event_time_brin/],
+		uses => [qr/events_time_brin/],
 		check => undef,
 	},);
 
@@ -346,8 +346,7 @@ is( $node->safe_psql(
 		SELECT string_agg(c.relname || ':' || array_to_string(c.reloptions, ','), ' ' ORDER BY c.relname)
 		  FROM pg_class c JOIN pg_am am ON am.oid = c.relam
 		 WHERE c.relnamespace = 'audit_chain'::regnamespace AND am.amname = 'brin'}),
-	'events_committed_at_brin:autosummarize=on events_event_time_brin:autosummarize=on '
-	  . 'events_xid_brin:autosummarize=on',
+	'events_time_brin:autosummarize=on',
 	'every BRIN index on events summarizes new page ranges as they fill (autosummarize)');
 
 $t0 = time;
