@@ -258,6 +258,8 @@ SELECT audit_chain.log_event('alter trigger', 'public.ae_items', NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT audit_chain.log_event('configure', 'public.ae_items', NULL);
 \echo :LAST_ERROR_SQLSTATE
+SELECT audit_chain.log_event('Alter Extension', 'audit_chain', NULL);
+\echo :LAST_ERROR_SQLSTATE
 -- details must be a JSON object.
 SELECT audit_chain.log_event('login', 'app.session', 'u', 'success', '[1, 2]');
 \echo :LAST_ERROR_SQLSTATE

@@ -419,7 +419,8 @@ COMMIT;
 SELECT action, resource_id, details ->> 'new_resource_id' AS new_resource_id,
        details ->> 'reverts' = :'x_p2' AS reverts_p2, details ? 'reverts' AS marked
   FROM audit_chain.events WHERE commit_seq > :seq_before_pair ORDER BY commit_seq, seq;
-SELECT current_setting('audit_chain.reverting') = '' AS reverting_unset;
+-- There is no setting behind the marker.
+SELECT current_setting('audit_chain.reverting', true) IS NULL AS no_reverting_setting;
 -- Reverting the same transaction again: its revert is a later change.
 SELECT count(*) FROM audit_chain.revert(:'x_p2');
 :err
@@ -434,8 +435,10 @@ SELECT count(*) FROM audit_chain.revert(:'x_p1');
 SELECT count(*) AS statements_applied FROM audit_chain.revert(:'x_rr2', true);
 SELECT count(*) AS statements_applied FROM audit_chain.revert(:'x_p1', true);
 SELECT id, v FROM rv_pair ORDER BY id;
--- A marker set by hand on a change that does not undo the transaction it names sets nothing
--- aside.
+-- ---------------------------------------------------------------------------------------------
+-- Only revert() marks events. No setting, function or application event lets a role make its
+-- own changes claim to revert a transaction, not even an exact undoing made by hand.
+-- ---------------------------------------------------------------------------------------------
 BEGIN;
 UPDATE rv_pair SET v = 5 WHERE id = 1;
 SELECT pg_current_xact_id() AS x_p5 \gset
@@ -444,14 +447,106 @@ BEGIN;
 UPDATE rv_pair SET v = 6 WHERE id = 1;
 SELECT pg_current_xact_id() AS x_p6 \gset
 COMMIT;
+SELECT max(commit_seq) AS seq_before_forgery FROM audit_chain.events \gset
+CREATE ROLE regress_rv_app;
+GRANT SELECT, UPDATE ON rv_pair TO regress_rv_app;
+SET ROLE regress_rv_app;
+SET audit_chain.reverting = :'x_p6';
+:err
+SELECT set_config('audit_chain.reverting', :'x_p6', true);
+:err
+SELECT count(*) FROM audit_chain.revert_plan(:'x_p6');
+:err
+SELECT count(*) FROM audit_chain.revert(:'x_p6', true);
+:err
+SELECT audit_chain.log_event('undo', 'public.rv_pair', '1', 'success', jsonb_build_object('reverts', :'x_p6'));
+:err
 BEGIN;
-SELECT set_config('audit_chain.reverting', :'x_p6', true) IS NOT NULL AS set;
-UPDATE rv_pair SET v = 7 WHERE id = 1;
+UPDATE rv_pair SET v = 5 WHERE id = 1;
+SELECT pg_current_xact_id() AS x_by_hand \gset
 COMMIT;
+RESET ROLE;
+-- An administrator running the planned statements by hand makes ordinary changes too.
+BEGIN;
+UPDATE rv_pair SET v = 6 WHERE id = 1;
+SELECT pg_current_xact_id() AS x_p6b \gset
+COMMIT;
+SELECT p.statement FROM audit_chain.revert_plan(:'x_p6b') p \gexec
+SELECT xid AS x_hand_run FROM audit_chain.events ORDER BY commit_seq DESC LIMIT 1 \gset
+SELECT count(*) AS marked FROM audit_chain.events
+ WHERE commit_seq > :seq_before_forgery AND details ? 'reverts';
+-- So the hand-made undoings are later changes like any other: x_p5 is refused.
 SELECT count(*) FROM audit_chain.revert(:'x_p5');
 :err
-SET audit_chain.reverting = 'not a transaction';
-\echo :LAST_ERROR_SQLSTATE
+-- revert() itself still marks what it applies, with the transaction it undoes.
+SELECT count(*) AS statements_applied FROM audit_chain.revert(:'x_hand_run', true);
+SELECT action, details ->> 'reverts' = :'x_hand_run' AS reverts_hand_run FROM audit_chain.events
+ WHERE commit_seq > :seq_before_forgery AND details ? 'reverts';
+REVOKE ALL ON rv_pair FROM regress_rv_app;
+DROP ROLE regress_rv_app;
+
+-- Changes that triggers make while a revert is applied are not marked: only the event that
+-- exactly undoes one of the transaction's events is.
+CREATE TABLE rv_log (n serial PRIMARY KEY, id int, v int);
+SELECT audit_chain.track('rv_log');
+CREATE FUNCTION rv_log_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO rv_log (id, v) VALUES (NEW.id, NEW.v);
+    RETURN NEW;
+END
+$$;
+-- Named to fire before the capture trigger: its change is captured first.
+CREATE TRIGGER a_rv_log AFTER UPDATE ON rv_pair FOR EACH ROW EXECUTE FUNCTION rv_log_change();
+BEGIN;
+UPDATE rv_pair SET v = 8 WHERE id = 3;
+SELECT pg_current_xact_id() AS x_logged \gset
+COMMIT;
+SELECT max(commit_seq) AS seq_before_logged FROM audit_chain.events \gset
+SELECT count(*) AS statements_applied FROM audit_chain.revert(:'x_logged', true);
+SELECT resource_type, action, COALESCE(details ->> 'reverts' = :'x_logged', false) AS marked
+  FROM audit_chain.audit_events WHERE commit_seq > :seq_before_logged ORDER BY seq;
+-- A trigger that changes the row the revert puts back: the event is not the inverse, and is
+-- not marked.
+CREATE FUNCTION rv_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.v := NEW.v + 100;
+    RETURN NEW;
+END
+$$;
+BEGIN;
+UPDATE rv_pair SET v = 9 WHERE id = 3;
+SELECT pg_current_xact_id() AS x_bumped \gset
+COMMIT;
+CREATE TRIGGER rv_bump BEFORE UPDATE ON rv_pair FOR EACH ROW EXECUTE FUNCTION rv_bump();
+SELECT max(commit_seq) AS seq_before_bumped FROM audit_chain.events \gset
+SELECT count(*) AS statements_applied FROM audit_chain.revert(:'x_bumped', true);
+SELECT resource_type, action, new_data, COALESCE(details ? 'reverts', false) AS marked
+  FROM audit_chain.audit_events WHERE commit_seq > :seq_before_bumped AND resource_type = 'public.rv_pair' ORDER BY seq;
+DROP TRIGGER rv_bump ON rv_pair;
+DROP TRIGGER a_rv_log ON rv_pair;
+DROP FUNCTION rv_bump(), rv_log_change();
+-- A revert that fails inside a savepoint leaves no marker behind for what follows.
+BEGIN;
+UPDATE rv_pair SET v = 10 WHERE id = 3;
+SELECT pg_current_xact_id() AS x_saved \gset
+COMMIT;
+SET session_replication_role = replica;
+UPDATE rv_pair SET v = 11 WHERE id = 3;
+RESET session_replication_role;
+SELECT max(commit_seq) AS seq_before_saved FROM audit_chain.events \gset
+BEGIN;
+SAVEPOINT s;
+SELECT count(*) FROM audit_chain.revert(:'x_saved', true);
+ROLLBACK TO SAVEPOINT s;
+SELECT :'LAST_ERROR_SQLSTATE' AS failed_revert;
+-- The second change is the one the failed statement expected.
+UPDATE rv_pair SET v = 10 WHERE id = 3;
+UPDATE rv_pair SET v = 130 WHERE id = 3;
+COMMIT;
+SELECT count(*) AS marked FROM audit_chain.events WHERE commit_seq > :seq_before_saved AND details ? 'reverts';
+-- apply must be given.
+SELECT count(*) FROM audit_chain.revert(:'x_saved', NULL);
+:err
 
 -- A later transaction moved another row onto the key the row had before.
 BEGIN;
@@ -481,7 +576,7 @@ DELETE FROM rv_gen WHERE id = 1;
 SELECT pg_current_xact_id() AS x_gen_delete_1 \gset
 COMMIT;
 SELECT * FROM audit_chain.revert(:'x_gen_delete_1');
-DROP TABLE rv_pair;
+DROP TABLE rv_pair, rv_log;
 
 -- The trail stays valid.
 SELECT valid, reason FROM audit_chain.verify();

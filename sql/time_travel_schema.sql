@@ -176,6 +176,12 @@ ALTER TABLE tts_key ALTER COLUMN ident TYPE numeric(10,2);
 SELECT clock_timestamp() AS k3 \gset
 SELECT audit_chain.row_at('tts_key', '{"ident": 5}', :'k2') AS before_retype,
        audit_chain.row_at('tts_key', '{"ident": 5}', :'k3') AS after_retype;
+-- The key written as today's type writes it finds the row too; a value the type of then could
+-- not hold denotes no row then.
+SELECT audit_chain.row_at('tts_key', '{"ident": 5.00}', :'k2') AS given_as_5_00,
+       audit_chain.row_at('tts_key', '{"ident": 5.5}', :'k2') AS five_and_a_half_then,
+       audit_chain.row_at('tts_key', '{"ident": 5.00}', :'k3') AS given_as_5_00_now;
+SELECT count(*) AS versions_of_5_5 FROM audit_chain.history('tts_key', '{"ident": 5.5}');
 SELECT string_agg(row_data ->> 'v', ', ' ORDER BY commit_seq, seq) AS versions_of_5
   FROM audit_chain.history('tts_key', '{"ident": 5}') WHERE action IN ('BASELINE', 'UPDATE');
 -- Erasing the row erases its events under every way its key was written (5, then 5.00).

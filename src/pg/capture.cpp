@@ -9,10 +9,10 @@
 #include "pg/baseline.hpp"
 #include "pg/catalog.hpp"
 #include "pg/context.hpp"
-#include "pg/guc.hpp"
 #include "pg/random_pool.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/resources.hpp"
+#include "pg/revert.hpp"
 #include "pg/row_image.hpp"
 #include "pg/spool.hpp"
 #include "pg/value_to_jsonb.hpp"
@@ -124,22 +124,23 @@ PushStringMember(JsonbParseState **state, const char *key, const char *value, in
 
 // A row event's details, or NULL when there is nothing to say. An UPDATE that changes a
 // row's key records the new key as "new_resource_id", so the row can be found from either
-// key (time travel, history). A change made by audit_chain.revert() records the transaction
-// it undoes as "reverts" (audit_chain.reverting), so that a later revert can set the pair
-// aside instead of taking the undoing for a conflicting change.
+// key (time travel, history). The event audit_chain.revert() is applying records the
+// transaction it undoes as "reverts" (src/pg/revert.cpp decides which event that is), so
+// that a later revert can set the pair aside instead of taking the undoing for a
+// conflicting change.
 Jsonb *
-RowEventDetails(text *new_id)
+RowEventDetails(const RelationInfo *info, const char *action, text *resource_id, text *new_id, Jsonb *old_data,
+				Jsonb *new_data)
 {
-	const char *reverting = guc_reverting;
-	bool reverts = reverting != NULL && reverting[0] != '\0';
-	if (new_id == NULL && !reverts)
+	const char *reverts = RevertedTransactionOf(info->root_relid, action, resource_id, new_id, old_data, new_data);
+	if (new_id == NULL && reverts == NULL)
 		return NULL;
 	JsonbParseState *state = NULL;
 	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	if (new_id != NULL)
 		PushStringMember(&state, "new_resource_id", VARDATA_ANY(new_id), (int) VARSIZE_ANY_EXHDR(new_id));
-	if (reverts)
-		PushStringMember(&state, "reverts", reverting, (int) strlen(reverting));
+	if (reverts != NULL)
+		PushStringMember(&state, "reverts", reverts, (int) strlen(reverts));
 	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
 }
 
@@ -347,7 +348,8 @@ audit_chain_capture(PG_FUNCTION_ARGS)
 		new_id = NewKeyOf(info, desc, newtup, changed, resource_id, &pinned);
 	}
 	UnpinSettings(&pinned);
-	SpoolEvent(oids, action, info->resource_type, resource_id, old_data, new_data, RowEventDetails(new_id), 's');
+	SpoolEvent(oids, action, info->resource_type, resource_id, old_data, new_data,
+			   RowEventDetails(info, action, resource_id, new_id, old_data, new_data), 's');
 	return PointerGetDatum(NULL);
 }
 

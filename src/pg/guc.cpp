@@ -25,7 +25,6 @@ char *guc_reason = NULL;
 uint64 context_settings_generation = 0;
 char *guc_hmac_key = NULL;
 char *guc_sensitive_columns = NULL;
-char *guc_reverting = NULL;
 uint64 policy_settings_generation = 0;
 
 namespace {
@@ -100,25 +99,6 @@ CheckHmacKey(char **newval, void **extra, GucSource source)
 	GUC_check_errmsg("audit_chain.hmac_key cannot be set per role, per database or per function");
 	GUC_check_errdetail("Those settings are stored in catalogs that every role can read.");
 	GUC_check_errhint("Set it in postgresql.conf or with ALTER SYSTEM SET audit_chain.hmac_key.");
-	return false;
-}
-
-// A transaction id as xid8 prints it (decimal digits), or empty. Anything else would make the
-// recorded "reverts" member name no transaction.
-bool
-CheckTransactionId(char **newval, void **extra, GucSource source)
-{
-	if (IsEmpty(*newval))
-		return true;
-	const char *s = *newval;
-	size_t len = strlen(s);
-	bool digits = len <= 20;
-	for (size_t i = 0; i < len && digits; i++)
-		digits = s[i] >= '0' && s[i] <= '9';
-	// 20 digits may still exceed 2^64 - 1 = 18446744073709551615.
-	if (digits && (len < 20 || strcmp(s, "18446744073709551615") <= 0))
-		return true;
-	GUC_check_errdetail("\"%s\" is not a transaction id.", s);
 	return false;
 }
 
@@ -233,16 +213,6 @@ DefineSettings(void)
 							   "api_key,apikey,private_key,ssn,social_security_number,credit_card,credit_card_number,"
 							   "card_number,cvv,cvc,pin",
 							   PGC_SUSET, GUC_LIST_INPUT, NULL, BumpPolicyGeneration, NULL);
-
-	// Set only by revert() for the statements it applies. PGC_USERSET because revert() runs as
-	// its caller and may run before the library is loaded (a placeholder set by an ordinary
-	// role is kept only for a USERSET setting); revert() does not trust the marker blindly
-	// (see src/sql/70_revert.sql).
-	DefineCustomStringVariable("audit_chain.reverting",
-							   "Internal: the transaction audit_chain.revert() is undoing.",
-							   "Set by audit_chain.revert() while it applies its statements; row events record it.",
-							   &guc_reverting, "", PGC_USERSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
-							   CheckTransactionId, NULL, NULL);
 
 	MarkGUCPrefixReserved("audit_chain");
 }

@@ -26,12 +26,6 @@ extern char *guc_hmac_key;
 // Column names redacted by default (audit_chain.sensitive_columns), comma-separated.
 extern char *guc_sensitive_columns;
 
-// The transaction audit_chain.revert() is undoing while it applies its statements
-// (audit_chain.reverting, set by revert() with set_config(..., true)); empty otherwise. Row
-// events captured meanwhile record it as details {"reverts": ...}, so that a later revert can
-// tell a change and its undoing apart from other changes.
-extern char *guc_reverting;
-
 // Bumped when audit_chain.sensitive_columns or audit_chain.hmac_key changes, so cached
 // capture policies are rebuilt.
 extern uint64 policy_settings_generation;

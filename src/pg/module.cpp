@@ -8,6 +8,7 @@
 #include "pg/index_info_cache.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/resources.hpp"
+#include "pg/revert.hpp"
 #include "pg/spool.hpp"
 #include "pg/tracking.hpp"
 
@@ -41,6 +42,7 @@ OnXactEvent(XactEvent event, void *arg)
 	case XACT_EVENT_COMMIT:
 	case XACT_EVENT_PREPARE:
 		CaptureAtEndOfTransaction();
+		RevertAtEndOfTransaction();
 		AllowAuditUpdates(false);
 		AllowRegistryWrites(false);
 		TrackingAtEndOfTransaction();
@@ -51,6 +53,7 @@ OnXactEvent(XactEvent event, void *arg)
 		break;
 	case XACT_EVENT_ABORT:
 		CaptureAtEndOfTransaction();
+		RevertAtEndOfTransaction();
 		AllowAuditUpdates(false);
 		AllowRegistryWrites(false);
 		TrackingAtEndOfTransaction();
@@ -71,6 +74,7 @@ OnSubXactEvent(SubXactEvent event, SubTransactionId my_subid, SubTransactionId p
 	// itself (by transaction id) when the top-level transaction commits.
 	if (event == SUBXACT_EVENT_ABORT_SUB) {
 		GuardAtSubAbort();
+		RevertAtSubAbort();
 		ContextAtAbort();
 		ResourcesAtAbort();
 	}

@@ -253,6 +253,47 @@ ApplySchemaChange(Replayer *r, Jsonb *details)
 		}
 }
 
+// The columns a CONFIGURE event excludes from capture that image holds (a List of names).
+List *
+ExcludedColumnsOf(Jsonb *details, Jsonb *image)
+{
+	JsonbValue *excluded = details != NULL ? JsonbMember(&details->root, "exclude") : NULL;
+	if (excluded == NULL || excluded->type != jbvBinary || image == NULL)
+		return NIL;
+	List *names = NIL;
+	int n = (int) JsonContainerSize(excluded->val.binary.data);
+	for (int i = 0; i < n; i++) {
+		JsonbValue *name = getIthJsonbValueFromContainer(excluded->val.binary.data, i);
+		if (name == NULL || name->type != jbvString)
+			continue;
+		char *column = pnstrdup(name->val.string.val, name->val.string.len);
+		if (JsonbMember(&image->root, column) != NULL)
+			names = lappend(names, column);
+	}
+	return names;
+}
+
+// A CONFIGURE event: a column excluded from here on is no longer recorded, so no row's value
+// of it is known any more (an unrecorded change may follow). It leaves every row image, as
+// if it had been excluded from the start.
+void
+ApplyPolicyChange(Replayer *r, Jsonb *details)
+{
+	HASH_SEQ_STATUS status;
+	hash_seq_init(&status, r->buckets);
+	for (Bucket *b; (b = (Bucket *) hash_seq_search(&status)) != NULL;)
+		for (ReplayRow *row = b->rows; row != NULL; row = row->next) {
+			List *columns = ExcludedColumnsOf(details, row->image);
+			if (columns == NIL)
+				continue;
+			Jsonb *image = row->image;
+			ListCell *lc;
+			foreach (lc, columns)
+				image = DeleteKey(image, (const char *) lfirst(lc));
+			SetImage(r, row, image);
+		}
+}
+
 // Records the first inconsistency; it is reported when a state that depends on it is asked
 // for, unless a full re-baseline comes first.
 void
@@ -411,6 +452,12 @@ Target(Replayer *r, const ReplayEvent *e, bool *ambiguous)
 
 }  // namespace
 
+bool
+ReplayDropsColumns(const ReplayEvent *e, Jsonb *image)
+{
+	return strcmp(e->action, "CONFIGURE") == 0 && e->resource_id == NULL && ExcludedColumnsOf(e->details, image) != NIL;
+}
+
 const char *
 NewResourceId(const ReplayEvent *e)
 {
@@ -479,6 +526,8 @@ ReplayApply(Replayer *r, const ReplayEvent *e, const char **row_id_after)
 		r->complete = true;  // the table is known to be empty
 	} else if (strcmp(a, "ALTER TABLE") == 0) {
 		ApplySchemaChange(r, e->details);
+	} else if (strcmp(a, "CONFIGURE") == 0 && e->resource_id == NULL) {
+		ApplyPolicyChange(r, e->details);
 	} else if (e->resource_id == NULL) {
 		return;  // other table-wide events (application events, auditing of DDL) change no row
 	} else if (strcmp(a, "BASELINE") == 0 || strcmp(a, "INSERT") == 0) {

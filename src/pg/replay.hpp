@@ -75,6 +75,10 @@ void ReplaySetRow(Replayer *r, const char *id, Jsonb *image);
 // rows cannot be known.
 void ReplayForEachRow(Replayer *r, void (*fn)(Jsonb *image, void *arg), void *arg, const char *when);
 
+// Whether e is a CONFIGURE event that excludes columns image holds (their values leave the
+// row images when it is applied).
+bool ReplayDropsColumns(const ReplayEvent *e, Jsonb *image);
+
 // The key a key-changing UPDATE moved its row to (details.new_resource_id), or NULL.
 const char *NewResourceId(const ReplayEvent *e);
 

@@ -1,6 +1,7 @@
 // src/pg/sql_context.cpp: audit_chain.set_context() and audit_chain.log_event().
 #include "pg/capture.hpp"
 #include "pg/catalog.hpp"
+#include "pg/jsonb_util.hpp"
 #include "pg/row_image.hpp"
 
 extern "C" {
@@ -21,7 +22,7 @@ namespace {
 // Actions that only the extension itself records (row changes, tracking, schema changes).
 const char *const kReservedActions[] = {"INSERT", "UPDATE", "DELETE", "TRUNCATE", "BASELINE", "TRACK", "UNTRACK",
 										"ALTER TABLE", "DROP TABLE", "ERASE", "DISABLE TRIGGER", "ENABLE TRIGGER",
-										"DROP TRIGGER", "ALTER TRIGGER", "CONFIGURE"};
+										"DROP TRIGGER", "ALTER TRIGGER", "CONFIGURE", "ALTER EXTENSION"};
 
 constexpr int kMaxActionLength = 128;
 constexpr int kMaxResourceIdLength = 4096;
@@ -116,6 +117,11 @@ audit_chain_log_event(PG_FUNCTION_ARGS)
 	char code = OutcomeCode(outcome);
 	if (details != NULL && (!JB_ROOT_IS_OBJECT(details) || JB_ROOT_IS_SCALAR(details)))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("details must be a JSON object")));
+	// "reverts" marks the row changes audit_chain.revert() applies; nobody else may claim it.
+	if (details != NULL && JsonbMember(&details->root, "reverts") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("details member \"reverts\" is reserved for events recorded by audit_chain.revert()")));
 
 	const CatalogOids *oids = GetCatalogOids(false);
 	pg_uuid_t id = SpoolEvent(oids, action, resource_type, resource_id, NULL, NULL, details, code);

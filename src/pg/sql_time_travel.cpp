@@ -643,7 +643,8 @@ TodaysTypeOf(const TableHistory &h, const char *column)
 }
 
 // The row id of `key` as capture wrote it between alter first-1 and alter first: key columns
-// retyped since are typed as they were then (5 then, 5.00 today).
+// retyped since are typed as they were then (5 then, 5.00 today). NULL when the key's value
+// could not be written in the type of then (5.50 in a column that was an integer).
 char *
 KeyToIdAsOf(const TableHistory &h, Jsonb *key, List *alters, int first)
 {
@@ -695,14 +696,22 @@ KeyToIdAsOf(const TableHistory &h, Jsonb *key, List *alters, int first)
 																				   : &JsonbValueToJsonb(v)->root,
 														   -1);
 		const char *type = (const char *) lfirst(tc);
-		char *sql = psprintf("SELECT CAST($1 AS %s)", type != NULL ? type : "pg_catalog.text");
-		if (type == NULL)
-			sql = psprintf("SELECT CAST($1 AS %s)", TodaysTypeOf(h, (const char *) lfirst(lc)));
+		const char *today_type = TodaysTypeOf(h, (const char *) lfirst(lc));
+		// A retyped column: the value in today's type (as given), cast to the type of then,
+		// which must give it back (5.00 was written 5 then; 5.50 could not have been written).
+		char *sql = type == NULL ? psprintf("SELECT CAST($1 AS %s), true", today_type)
+								 : psprintf("SELECT b.v, CAST(b.v AS %s) IS NOT DISTINCT FROM a.t"
+											"  FROM (SELECT CAST($1 AS %s) AS t) a, LATERAL (SELECT CAST(a.t AS %s) AS v) b",
+											today_type, today_type, type);
 		Oid argtypes[1] = {TEXTOID};
 		Datum args[1] = {CStringGetTextDatum(text)};
 		if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "could not type the key for %s", h.name);
 		bool isnull;
+		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull))) {
+			UnpinSettings(&pinned);
+			return NULL;
+		}
 		Datum typed = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		PushDatumAsJson(&state, WJB_ELEM, typed, isnull, SPI_gettypeid(SPI_tuptable->tupdesc, 1), &pinned);
 	}
@@ -886,6 +895,8 @@ RowAt(const TableHistory &h, Jsonb *key, TimestampTz at, bool today_names, Memor
 	int first_after = FirstAlterAfter(alters, at);
 	CheckNoRetypeWithoutKey(h, alters, first_after);
 	const char *id = KeyToIdAsOf(h, key, alters, first_after);
+	if (id == NULL)
+		return NULL;  // no row could have had this key then
 	ReplayScope scope = {&h, alters, start, at, true, when, false};
 	Jsonb *image = ImageBefore(scope, id, kEnd, NULL, 0);
 	if (image != NULL && today_names)
@@ -938,6 +949,8 @@ KeyIdsOfAllEras(const TableHistory &h, Jsonb *key)
 	for (int i = 0; i < list_length(alters); i++)
 		if (RetypesKey(h, alters, i)) {
 			char *id = KeyToIdAsOf(h, key, alters, i);
+			if (id == NULL)
+				continue;
 			ListCell *lc;
 			bool seen = false;
 			foreach (lc, ids)
@@ -960,12 +973,14 @@ PG_FUNCTION_INFO_V1(audit_chain_history);
 Datum
 audit_chain_row_at(PG_FUNCTION_ARGS)
 {
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		PG_RETURN_NULL();
+	// NULL is no answer: it would read as "the row did not exist".
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("target, key, at and current_names must not be NULL")));
 	Oid relid = PG_GETARG_OID(0);
 	Jsonb *key = PG_GETARG_JSONB_P(1);
 	TimestampTz at = PG_GETARG_TIMESTAMPTZ(2);
-	bool today_names = PG_ARGISNULL(3) ? false : PG_GETARG_BOOL(3);
+	bool today_names = PG_GETARG_BOOL(3);
 	(void) GetCatalogOids(false);
 	MemoryContext caller = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -982,11 +997,12 @@ audit_chain_row_at(PG_FUNCTION_ARGS)
 Datum
 audit_chain_table_at(PG_FUNCTION_ARGS)
 {
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("target and at must not be NULL")));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("target, at and current_names must not be NULL")));
 	Oid relid = PG_GETARG_OID(0);
 	TimestampTz at = PG_GETARG_TIMESTAMPTZ(1);
-	bool today_names = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	bool today_names = PG_GETARG_BOOL(2);
 	(void) GetCatalogOids(false);
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -1043,8 +1059,10 @@ audit_chain_history(PG_FUNCTION_ARGS)
 	last_era = h.keyless || boundary >= list_length(alters);
 	Position era_end = last_era ? kEnd : ((Alter *) list_nth(alters, boundary))->position;
 	const char *id = KeyToIdAsOf(h, key, alters, era_first);
-	Portal portal = OpenEvents(h, id, era_start, era_end, 0, false, true);
-	for (;;) {
+	// A key no row could have had in that era (5.50 while the column was an integer) has no
+	// events there.
+	Portal portal = id != NULL ? OpenEvents(h, id, era_start, era_end, 0, false, true) : NULL;
+	for (; portal != NULL;) {
 		SPI_cursor_fetch(portal, true, kFetchBatch);
 		if (SPI_processed == 0)
 			break;
@@ -1062,15 +1080,18 @@ audit_chain_history(PG_FUNCTION_ARGS)
 					ReplaySetRow(&r, e.resource_id, previous);
 			}
 			bool existed = ReplayPeek(&r, id) != NULL;
+			bool drops_columns = ReplayDropsColumns(&e, ReplayPeek(&r, id));
 			const char *after;
 			ReplayApply(&r, &e, &after);
 			// Table-wide events matter to this row only if it existed when they happened. An
-			// ALTER TABLE that rewrote the rows is shown by the BASELINE event that follows it.
+			// ALTER TABLE that rewrote the rows is shown by the BASELINE event that follows it;
+			// a CONFIGURE only when it stopped the recording of some of the row's columns.
 			if (e.resource_id == NULL &&
 				!(existed && !IsRewrite(e) &&
 				  (strcmp(e.action, "TRUNCATE") == 0 || strcmp(e.action, "ALTER TABLE") == 0 ||
 				   strcmp(e.action, "UNTRACK") == 0 || strcmp(e.action, "DROP TABLE") == 0 ||
-				   strcmp(e.action, "DISABLE TRIGGER") == 0 || strcmp(e.action, "DROP TRIGGER") == 0)))
+				   strcmp(e.action, "DISABLE TRIGGER") == 0 || strcmp(e.action, "DROP TRIGGER") == 0 ||
+				   drops_columns)))
 				continue;
 			// The row after the change: under its new key when the change moved it.
 			Jsonb *row = ReplayPeek(&r, after != NULL ? after : id);
@@ -1103,7 +1124,8 @@ audit_chain_history(PG_FUNCTION_ARGS)
 		}
 		SPI_freetuptable(batch);
 	}
-	SPI_cursor_close(portal);
+	if (portal != NULL)
+		SPI_cursor_close(portal);
 	era_first = boundary + 1;
 	era_start = era_end;
 	}

@@ -2,20 +2,25 @@
 --
 -- revert() produces the statements that undo a transaction's row changes, newest first,
 -- and with apply => true runs them (as the caller, so they are checked and audited like any
--- change). It refuses, in this order, what it cannot do at all (other events than row
--- changes, tables without primary key, values the trail does not hold: 0A000), then what a
--- later change got in the way of (40001); and each statement only changes a row that still
--- holds what the transaction left there, so nothing is overwritten that the trail does not
--- know about.
+-- change). revert_plan() makes every check and builds the statements; revert() (C,
+-- src/pg/revert.cpp) runs them. It refuses, in this order, what it cannot do at all (other
+-- events than row changes, tables without primary key, values the trail does not hold:
+-- 0A000), then what a later change got in the way of (40001); and each statement only
+-- changes a row that still holds what the transaction left there, so nothing is overwritten
+-- that the trail does not know about.
 --
--- A change and its undoing cancel out: while revert() applies its statements it sets
--- audit_chain.reverting, so their events record {"reverts": "<xid>"}. A later transaction
--- that was reverted (by a revert that was not itself reverted, and whose recorded events are
--- exactly the inverse of that transaction's, since the setting is an ordinary one) is set
--- aside together with its revert when looking for conflicts. That lets a revert be reverted,
--- and an earlier transaction be reverted after the later ones were.
+-- A change and its undoing cancel out: each planned statement comes with the event it must
+-- produce (the inverse of the event it undoes), and while revert() applies the statement
+-- capture records {"reverts": "<xid>"} on that event, and only on that one. Nothing else can
+-- produce the marker: it is backend-local state of revert()'s C code, not a setting. A later
+-- transaction that was reverted (by a revert that was not itself reverted, and whose marked
+-- events are exactly the inverse of that transaction's) is set aside together with its
+-- revert when looking for conflicts. That lets a revert be reverted, and an earlier
+-- transaction be reverted after the later ones were.
 
-CREATE FUNCTION audit_chain.revert(transaction_id xid8, apply boolean DEFAULT false) RETURNS SETOF text
+CREATE FUNCTION audit_chain.revert_plan(transaction_id xid8)
+    RETURNS TABLE (statement text, target regclass, table_name text, row_key text, undo_action text,
+                   undo_new_key text, undo_old_data jsonb, undo_new_data jsonb)
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
@@ -41,8 +46,6 @@ DECLARE
     set_cols text[];
     overriding text;
     stmt text;
-    done bigint;
-    reverting_before text;
 BEGIN
     IF transaction_id IS NULL THEN
         RAISE EXCEPTION 'transaction_id must not be NULL' USING ERRCODE = '22004';
@@ -132,34 +135,36 @@ BEGIN
              WHERE ((e.xid::text)::bigint) OPERATOR(pg_catalog.=) tx_xid AND e.commit_seq OPERATOR(pg_catalog.=) tx_commit_seq
                AND i.id IS NOT NULL) k;
     FOR rv IN
-        SELECT DISTINCT e.commit_seq, e.xid, e.details OPERATOR(pg_catalog.->>) 'reverts' AS target
+        SELECT DISTINCT e.commit_seq, e.xid, e.details OPERATOR(pg_catalog.->>) 'reverts' AS reverted
           FROM ROWS FROM (pg_catalog.unnest(touched_refs), pg_catalog.unnest(touched_ids)) AS k(ref, id)
           JOIN audit_chain.events e ON e.resource_ref OPERATOR(pg_catalog.=) k.ref
            AND (e.resource_id OPERATOR(pg_catalog.=) k.id
                 OR (e.details OPERATOR(pg_catalog.?) 'new_resource_id'
                     AND e.details OPERATOR(pg_catalog.->>) 'new_resource_id' OPERATOR(pg_catalog.=) k.id))
          WHERE e.commit_seq OPERATOR(pg_catalog.>) tx_commit_seq AND e.details OPERATOR(pg_catalog.?) 'reverts'
+           AND e.action IN ('INSERT', 'UPDATE', 'DELETE')
          ORDER BY e.commit_seq DESC
     LOOP
         CONTINUE WHEN rv.xid::text OPERATOR(pg_catalog.=) ANY (cancelled)
-                   OR rv.target OPERATOR(pg_catalog.=) ANY (cancelled)
-                   OR rv.target OPERATOR(pg_catalog.!~) '^[1-9][0-9]{0,17}$';
+                   OR rv.reverted OPERATOR(pg_catalog.=) ANY (cancelled)
+                   OR rv.reverted OPERATOR(pg_catalog.!~) '^[1-9][0-9]{0,17}$';
         SELECT min(e.commit_seq) INTO target_commit_seq FROM audit_chain.events e
-         WHERE ((e.xid::text)::bigint) OPERATOR(pg_catalog.=) rv.target::bigint;
+         WHERE ((e.xid::text)::bigint) OPERATOR(pg_catalog.=) rv.reverted::bigint;
         -- A revert of this transaction or of an earlier one is a later change like any other.
         CONTINUE WHEN target_commit_seq IS NULL OR target_commit_seq OPERATOR(pg_catalog.<=) tx_commit_seq;
         -- The marked events must undo the target's events one by one, newest first.
         WITH t AS (
             SELECT pg_catalog.row_number() OVER (ORDER BY e.seq DESC) AS n, e.*
               FROM audit_chain.events e
-             WHERE ((e.xid::text)::bigint) OPERATOR(pg_catalog.=) rv.target::bigint
+             WHERE ((e.xid::text)::bigint) OPERATOR(pg_catalog.=) rv.reverted::bigint
                AND e.commit_seq OPERATOR(pg_catalog.=) target_commit_seq),
         r AS (
             SELECT pg_catalog.row_number() OVER (ORDER BY e.seq) AS n, e.*
               FROM audit_chain.events e
              WHERE ((e.xid::text)::bigint) OPERATOR(pg_catalog.=) ((rv.xid::text)::bigint)
                AND e.commit_seq OPERATOR(pg_catalog.=) rv.commit_seq
-               AND e.details OPERATOR(pg_catalog.->>) 'reverts' OPERATOR(pg_catalog.=) rv.target)
+               AND e.details OPERATOR(pg_catalog.->>) 'reverts' OPERATOR(pg_catalog.=) rv.reverted
+               AND e.action IN ('INSERT', 'UPDATE', 'DELETE'))
         SELECT NOT EXISTS (
             SELECT FROM t FULL JOIN r ON r.n OPERATOR(pg_catalog.=) t.n
              WHERE t.n IS NULL OR r.n IS NULL
@@ -173,11 +178,11 @@ BEGIN
                 OR r.new_data IS DISTINCT FROM t.old_data)
           INTO mirrored;
         IF mirrored THEN
-            cancelled := cancelled OPERATOR(pg_catalog.||) ARRAY[rv.target, rv.xid::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) rv.target];
+            cancelled := cancelled OPERATOR(pg_catalog.||) ARRAY[rv.reverted, rv.xid::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) rv.reverted];
         END IF;
     END LOOP;
 
-    -- Refuse if anything later touched one of the rows (under the key it had before or after
+    -- Refuse if anything later changed one of the rows (under the key it had before or after
     -- the transaction: putting a row back on a key that another row took since would fail or
     -- overwrite it), or the table as a whole; then, for a deleted row, if the trail misses
     -- one of its columns.
@@ -202,7 +207,12 @@ BEGIN
            AND (e.resource_id OPERATOR(pg_catalog.=) ANY (row_keys) OR e.resource_id IS NULL
                 OR (e.details OPERATOR(pg_catalog.?) 'new_resource_id'
                     AND e.details OPERATOR(pg_catalog.->>) 'new_resource_id' OPERATOR(pg_catalog.=) ANY (row_keys)))
-           AND e.action NOT IN ('BASELINE')
+           -- Changes of rows, and of the table as a whole (its rows or its structure, or
+           -- capture of them); not application events, policy changes or trigger renames.
+           AND (e.action IN ('INSERT', 'UPDATE', 'DELETE')
+                OR (e.resource_id IS NULL
+                    AND e.action IN ('TRUNCATE', 'ALTER TABLE', 'TRACK', 'UNTRACK', 'DROP TABLE',
+                                     'DISABLE TRIGGER', 'ENABLE TRIGGER', 'DROP TRIGGER')))
            AND NOT e.xid::text OPERATOR(pg_catalog.=) ANY (cancelled)
            AND NOT (e.xid::text OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||)
                     COALESCE(e.details OPERATOR(pg_catalog.->>) 'reverts', '')) OPERATOR(pg_catalog.=) ANY (cancelled)
@@ -225,13 +235,8 @@ BEGIN
         END IF;
     END LOOP;
 
-    -- The statements, newest event first. Applied ones are captured as reverting this
-    -- transaction; the setting is put back afterwards, so that later statements of the
-    -- caller's transaction are not marked.
-    IF apply THEN
-        reverting_before := pg_catalog.current_setting('audit_chain.reverting', true);
-        PERFORM pg_catalog.set_config('audit_chain.reverting', transaction_id::text, true);
-    END IF;
+    -- The statements, newest event first, each with the event it must produce when applied:
+    -- the inverse of the event it undoes.
     FOR ev IN
         SELECT e.seq, e.action, e.resource_id, e.old_data, e.new_data, e.details, r.resource_type, e.resource_ref
           FROM audit_chain.events e JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref
@@ -311,23 +316,27 @@ BEGIN
                 (SELECT pg_catalog.string_agg(pg_catalog.format('n.%I', c), ', ') FROM pg_catalog.unnest(cols) c));
         END IF;
 
-        IF apply THEN
-            EXECUTE stmt;
-            GET DIAGNOSTICS done = ROW_COUNT;
-            IF done OPERATOR(pg_catalog.<>) 1 THEN
-                RAISE EXCEPTION 'cannot revert transaction %: row % of % does not hold what the transaction left there',
-                    transaction_id, current_id, ev.resource_type
-                    USING ERRCODE = '40001',
-                          DETAIL = 'The row was changed without being audited (capture bypassed) or removed.';
-            END IF;
-        END IF;
-        RETURN NEXT stmt;
+        statement := stmt;
+        target := tbl;
+        table_name := ev.resource_type;
+        row_key := current_id;
+        undo_action := CASE ev.action WHEN 'INSERT' THEN 'DELETE' WHEN 'DELETE' THEN 'INSERT' ELSE 'UPDATE' END;
+        undo_new_key := CASE WHEN ev.details OPERATOR(pg_catalog.?) 'new_resource_id' THEN ev.resource_id END;
+        undo_old_data := ev.new_data;
+        undo_new_data := ev.old_data;
+        RETURN NEXT;
     END LOOP;
-    IF apply THEN
-        PERFORM pg_catalog.set_config('audit_chain.reverting', COALESCE(reverting_before, ''), true);
-    END IF;
 END
 $$;
+COMMENT ON FUNCTION audit_chain.revert_plan(xid8) IS
+    'the checked statements that undo one transaction''s row changes (newest first), each with the event it produces';
+
+-- Not SECURITY DEFINER and no SET clause: the statements run as the caller, with the caller's
+-- settings, so the table's own triggers behave as for any change (the statements name every
+-- table and function with its schema).
+CREATE FUNCTION audit_chain.revert(transaction_id xid8, apply boolean DEFAULT false) RETURNS SETOF text
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'audit_chain_revert';
 COMMENT ON FUNCTION audit_chain.revert(xid8, boolean) IS
     'the statements that undo one transaction''s row changes (newest first); apply => true runs them';
 

@@ -38,7 +38,7 @@ GRANT EXECUTE ON FUNCTION audit_chain.row_at(regclass, jsonb, timestamptz, boole
     audit_chain.table_of_row_type(anyelement), audit_chain.row_at(text, jsonb, timestamptz, boolean),
     audit_chain.table_at(text, timestamptz, boolean) TO audit_chain_reader;
 -- revert() runs as the caller: applying needs the caller's own privileges on the table.
-GRANT EXECUTE ON FUNCTION audit_chain.revert(xid8, boolean) TO audit_chain_admin;
+GRANT EXECUTE ON FUNCTION audit_chain.revert(xid8, boolean), audit_chain.revert_plan(xid8) TO audit_chain_admin;
 -- Application events are attributed to the real database user; any role may record them.
 GRANT EXECUTE ON FUNCTION audit_chain.set_context(text, text, text, text, text, text, text, boolean),
     audit_chain.log_event(text, text, text, text, jsonb) TO PUBLIC;
