@@ -189,6 +189,16 @@ QualifiedRelationName(Oid relid)
 	return pstrdup(quote_qualified_identifier(schema, name));
 }
 
+int
+TableKeyColumns(Relation rel, AttrNumber **attnums)
+{
+	RelationInfo info;
+	memset(&info, 0, sizeof(info));
+	FindKey(rel, &info);
+	*attnums = info.key_attnums;
+	return info.nkeys;
+}
+
 const RelationInfo *
 RelationInfoFor(Relation rel, Oid root_relid)
 {

@@ -46,6 +46,11 @@ const RelationInfo *GetRelationInfo(Relation rel, const Trigger *trigger);
 // Not cached, allocated in CurrentMemoryContext, for a known root (baselines).
 const RelationInfo *RelationInfoFor(Relation rel, Oid root_relid);
 
+// The columns that identify rel's rows in its events, in key order (the primary key, else the
+// replica identity index); 0 when rows are identified by their whole value. Allocated in
+// CurrentMemoryContext.
+int TableKeyColumns(Relation rel, AttrNumber **attnums);
+
 // True if the column name is in audit_chain.sensitive_columns (without regard to case).
 bool InDefaultSensitiveList(const char *name);
 

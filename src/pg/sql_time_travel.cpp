@@ -642,6 +642,27 @@ TodaysTypeOf(const TableHistory &h, const char *column)
 	return format_type_with_typemod(typid, typmod);
 }
 
+// The first change of the key columns at or after alter `first`, or NULL. Before it, rows had
+// other ids, which today's key cannot name.
+Alter *
+KeyChangeFrom(List *alters, int first)
+{
+	for (int i = first; i < list_length(alters); i++) {
+		Alter *a = (Alter *) list_nth(alters, i);
+		if (JsonbMember(&a->details->root, "key_changed") != NULL)
+			return a;
+	}
+	return NULL;
+}
+
+char *
+KeyChangeText(const Alter *a)
+{
+	JsonbValue *changed = JsonbMember(&a->details->root, "key_changed");
+	return changed != NULL && changed->type == jbvBinary ? JsonbToCString(NULL, changed->val.binary.data, -1)
+													   : pstrdup("?");
+}
+
 // The row id of `key` as capture wrote it between alter first-1 and alter first: key columns
 // retyped since are typed as they were then (5 then, 5.00 today). NULL when the key's value
 // could not be written in the type of then (5.50 in a column that was an integer).
@@ -894,6 +915,13 @@ RowAt(const TableHistory &h, Jsonb *key, TimestampTz at, bool today_names, Memor
 	List *alters = AltersFrom(h, start);
 	int first_after = FirstAlterAfter(alters, at);
 	CheckNoRetypeWithoutKey(h, alters, first_after);
+	if (Alter *change = KeyChangeFrom(alters, first_after))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the key columns of %s changed after the moment asked about", h.name),
+				 errdetail("Rows are identified by their key of the time; the key columns changed at %s: %s.",
+						   timestamptz_to_str(change->committed_at), KeyChangeText(change)),
+				 errhint("table_at() reconstructs that moment without a row's key.")));
 	const char *id = KeyToIdAsOf(h, key, alters, first_after);
 	if (id == NULL)
 		return NULL;  // no row could have had this key then
@@ -1043,6 +1071,17 @@ audit_chain_history(PG_FUNCTION_ARGS)
 	TableHistory h = LoadTable(relid);
 	List *alters = AltersFrom(h, kStart);
 	CheckNoRetypeWithoutKey(h, alters, 0);
+	ListCell *alc;
+	foreach (alc, alters) {
+		const Alter *change = (const Alter *) lfirst(alc);
+		if (JsonbMember(&change->details->root, "key_changed") != NULL)
+			ereport(NOTICE,
+					(errmsg("the key columns of %s changed: this row's events from before are recorded under its key "
+							"of the time",
+							h.name),
+					 errdetail("The key columns changed at %s: %s.", timestamptz_to_str(change->committed_at),
+							   KeyChangeText(change))));
+	}
 	ReplayScope scope = {&h, alters, kStart, 0, false, "its arrival", true};
 	Replayer r;
 	ReplayInit(&r, KeyNamesBefore(h, alters), h.keyless, h.name);

@@ -2,6 +2,7 @@
 #include "pg/table_schema.hpp"
 
 #include "pg/jsonb_util.hpp"
+#include "pg/relation_info.hpp"
 
 extern "C" {
 #include "access/tupdesc_details.h"
@@ -18,6 +19,7 @@ struct OldColumn {
 	int attnum;
 	char *name;
 	char *type;
+	int key;  // position in the key (1, 2, ...), 0 if not a key column, -1 if not recorded
 	bool seen;
 };
 
@@ -42,6 +44,7 @@ ParseSnapshot(Jsonb *columns, int *count)
 		out[i].attnum = IntMember(e->val.binary.data, "attnum");
 		out[i].name = JsonbStringMember(e->val.binary.data, "name");
 		out[i].type = JsonbStringMember(e->val.binary.data, "type");
+		out[i].key = IntMember(e->val.binary.data, "key");
 	}
 	*count = n;
 	return out;
@@ -53,6 +56,8 @@ Jsonb *
 ColumnsSnapshot(Relation rel)
 {
 	TupleDesc desc = RelationGetDescr(rel);
+	AttrNumber *key_attnums;
+	int nkeys = TableKeyColumns(rel, &key_attnums);
 	JsonbParseState *state = NULL;
 	(void) pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
 	for (int i = 0; i < desc->natts; i++) {
@@ -69,6 +74,15 @@ ColumnsSnapshot(Relation rel)
 		PushJsonbString(&state, WJB_VALUE, NameStr(att->attname));
 		PushJsonbKey(&state, "type");
 		PushJsonbString(&state, WJB_VALUE, format_type_with_typemod(att->atttypid, att->atttypmod));
+		int key = 0;
+		for (int k = 0; k < nkeys && key == 0; k++)
+			if (key_attnums[k] == att->attnum)
+				key = k + 1;
+		PushJsonbKey(&state, "key");
+		JsonbValue position;
+		position.type = jbvNumeric;
+		position.val.numeric = int64_to_numeric(key);
+		(void) pushJsonbValue(&state, WJB_VALUE, &position);
 		(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
 	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_ARRAY, NULL));
@@ -115,9 +129,35 @@ DescribeSchemaChange(Relation rel, Jsonb *old_columns, const char *old_name, con
 		if (!old[j].seen && old[j].name != NULL)
 			dropped = lappend(dropped, old[j].name);
 
+	// The columns that identify rows (their names then and now, in key order). Rows are
+	// recorded under other ids from now on: record them again under the new ones.
+	List *key_from = NIL, *key_to = NIL;
+	bool key_recorded = nold > 0;
+	for (int j = 0; j < nold; j++)
+		key_recorded &= old[j].key >= 0;
+	AttrNumber *key_attnums;
+	int nkeys = TableKeyColumns(rel, &key_attnums);
+	bool key_changed = false;
+	if (key_recorded) {
+		int nold_keys = 0;
+		for (int j = 0; j < nold; j++)
+			nold_keys += old[j].key > 0;
+		key_changed = nold_keys != nkeys;
+		for (int k = 1; k <= nold_keys; k++)
+			for (int j = 0; j < nold; j++)
+				if (old[j].key == k) {
+					key_from = lappend(key_from, old[j].name);
+					key_changed |= k > nkeys || old[j].attnum != key_attnums[k - 1];
+				}
+		for (int k = 0; k < nkeys; k++)
+			key_to = lappend(key_to, pstrdup(NameStr(TupleDescAttr(desc, key_attnums[k] - 1)->attname)));
+		if (key_changed)
+			result.rebaseline = true;
+	}
+
 	bool renamed_table = strcmp(old_name, new_name) != 0;
 	if (!renamed_table && renamed_from == NIL && dropped == NIL && retyped == NIL && added == NIL &&
-		!partitions_changed)
+		!partitions_changed && !key_changed)
 		return result;
 
 	JsonbParseState *state = NULL;
@@ -183,6 +223,23 @@ DescribeSchemaChange(Relation rel, Jsonb *old_columns, const char *old_name, con
 			PushJsonbString(&state, WJB_VALUE, (const char *) lfirst(c));
 			(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 		}
+		(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	}
+	if (key_changed) {
+		// {"from": ["id"], "to": ["code"]}; an empty list: rows identified by their whole value.
+		PushJsonbKey(&state, "key_changed");
+		(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		PushJsonbKey(&state, "from");
+		(void) pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+		ListCell *lc;
+		foreach (lc, key_from)
+			PushJsonbString(&state, WJB_ELEM, (const char *) lfirst(lc));
+		(void) pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+		PushJsonbKey(&state, "to");
+		(void) pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+		foreach (lc, key_to)
+			PushJsonbString(&state, WJB_ELEM, (const char *) lfirst(lc));
+		(void) pushJsonbValue(&state, WJB_END_ARRAY, NULL);
 		(void) pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
 	if (partitions_changed) {

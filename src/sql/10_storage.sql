@@ -85,8 +85,10 @@ COMMENT ON TABLE audit_chain.events IS 'audit events, append-only; read them thr
 CREATE SEQUENCE audit_chain.commit_seq AS bigint;
 
 -- Tables registered with audit_chain.track(). resource_type is the name their events are
--- recorded under now; columns is the column list the last schema-change event described,
--- so the next ALTER TABLE can be described as a difference; settings are capture options.
+-- recorded under now; columns is the column list the last schema-change event described
+-- (attnum, name, type, and key: the column's position in the key that identifies rows, 0 if
+-- none), so the next ALTER TABLE can be described as a difference; settings are capture
+-- options.
 CREATE TABLE audit_chain.tracked_tables (
     relid         regclass    NOT NULL PRIMARY KEY,
     resource_type text        NOT NULL,
