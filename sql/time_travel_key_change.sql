@@ -36,7 +36,8 @@ ALTER TABLE kc DROP CONSTRAINT kc_pkey, ADD PRIMARY KEY (code);
 SELECT kc_mark(2);
 UPDATE kc SET v = 12 WHERE code = 'a';
 INSERT INTO kc VALUES (4, 'd', 40);
-UPDATE kc SET id = 22 WHERE code = 'b';
+UPDATE kc SET id = 22 WHERE code = 'b';      -- the former key column: no longer the row's id
+UPDATE kc SET v = 23 WHERE code = 'b';
 SELECT kc_mark(3);
 
 SELECT action, resource_id, details FROM audit_chain.audit_events
@@ -69,6 +70,25 @@ SELECT count(*) AS key_changes FROM audit_chain.audit_events
  WHERE resource_type = 'public.kc' AND action = 'ALTER TABLE' AND details ? 'key_changed';
 SELECT kc_mark(4);
 SELECT kc_diff(4) AS differences;
+
+-- Today's id of one row can be another row's id before the change ("5": id 5 then, code 5
+-- now). erase() by key refuses rather than erase the wrong row; history() shows only what
+-- follows the change.
+CREATE TABLE kc2 (id int PRIMARY KEY, code int NOT NULL, v text);
+SELECT audit_chain.track('kc2');
+INSERT INTO kc2 VALUES (1, 5, 'first'), (5, 9, 'second');
+UPDATE kc2 SET v = 'second, changed' WHERE id = 5;
+ALTER TABLE kc2 DROP CONSTRAINT kc2_pkey, ADD PRIMARY KEY (code);
+UPDATE kc2 SET v = 'first, changed' WHERE code = 5;
+\set VERBOSITY terse
+SELECT audit_chain.erase('kc2', '{"code": 5}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT action, old_data, new_data, row_data FROM audit_chain.history('kc2', '{"code": 5}') ORDER BY commit_seq, seq;
+\set VERBOSITY default
+SELECT count(*) AS untouched FROM audit_chain.events e JOIN audit_chain.resources r USING (resource_ref)
+ WHERE r.resource_type = 'public.kc2' AND e.erasure IS NULL;
+SELECT audit_chain.untrack('kc2');
+DROP TABLE kc2;
 
 SELECT bool_and(valid) AS valid FROM audit_chain.verify();
 SELECT audit_chain.untrack('kc');

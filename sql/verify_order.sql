@@ -74,6 +74,15 @@ UPDATE audit_chain.events SET seq = 101 WHERE chain_id = :c AND seq = -1;
 SELECT * FROM vo_both;
 ROLLBACK;
 
+-- A row below position 1 is out of place, found the same way by both.
+BEGIN;
+SET LOCAL session_replication_role = replica;
+CREATE TEMP TABLE vo_forged ON COMMIT DROP AS SELECT * FROM audit_chain.events WHERE chain_id = :c AND seq = 5;
+UPDATE vo_forged SET seq = 0;
+INSERT INTO audit_chain.events SELECT * FROM vo_forged;
+SELECT * FROM vo_both;
+ROLLBACK;
+
 -- Intact again.
 SELECT * FROM vo_both;
 RESET work_mem;

@@ -565,12 +565,53 @@ InTodaysNames(const TableHistory &h, Jsonb *image, List *alters, int first)
 	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
 }
 
-// Today's key column names as they were at the start of `alters` (renames undone).
+// The first alter that changed the key columns, or -1.
+int
+FirstKeyChange(List *alters)
+{
+	for (int i = 0; i < list_length(alters); i++)
+		if (JsonbMember(&((Alter *) list_nth(alters, i))->details->root, "key_changed") != NULL)
+			return i;
+	return -1;
+}
+
+// The names in the "from" list of a key change.
+List *
+KeyChangeFromNames(const Alter *a)
+{
+	List *names = NIL;
+	JsonbValue *changed = JsonbMember(&a->details->root, "key_changed");
+	JsonbValue *from = changed != NULL && changed->type == jbvBinary ? JsonbMember(changed->val.binary.data, "from")
+																	 : NULL;
+	if (from != NULL && from->type == jbvBinary) {
+		int n = (int) JsonContainerSize(from->val.binary.data);
+		for (int i = 0; i < n; i++) {
+			JsonbValue *name = getIthJsonbValueFromContainer(from->val.binary.data, i);
+			if (name != NULL && name->type == jbvString)
+				names = lappend(names, pnstrdup(name->val.string.val, name->val.string.len));
+		}
+	}
+	return names;
+}
+
+// Whether rows were identified by their whole value at the start of `alters`.
+bool
+KeylessBefore(const TableHistory &h, List *alters)
+{
+	int first = FirstKeyChange(alters);
+	if (first < 0)
+		return h.keyless;
+	return KeyChangeFromNames((Alter *) list_nth(alters, first)) == NIL;
+}
+
+// The key column names as they were at the start of `alters`: today's with renames undone, or
+// before a change of the key columns, the key of then (with the renames before it undone).
 List *
 KeyNamesBefore(const TableHistory &h, List *alters)
 {
-	List *names = list_copy(h.key_names);
-	for (int i = list_length(alters) - 1; i >= 0; i--) {
+	int first_change = FirstKeyChange(alters);
+	List *names = first_change < 0 ? list_copy(h.key_names) : KeyChangeFromNames((Alter *) list_nth(alters, first_change));
+	for (int i = (first_change < 0 ? list_length(alters) : first_change) - 1; i >= 0; i--) {
 		JsonbValue *renamed = JsonbMember(&((Alter *) list_nth(alters, i))->details->root, "columns_renamed");
 		if (renamed == NULL || renamed->type != jbvBinary)
 			continue;
@@ -874,7 +915,7 @@ ImageBefore(const ReplayScope &s, const char *id, Position until, const ReplayEv
 				 errmsg("row %s of %s changed its key more than %d times", id, s.h->name, kMaxKeyChanges)));
 	check_stack_depth();
 	Replayer r;
-	ReplayInit(&r, KeyNamesBefore(*s.h, s.alters), s.h->keyless, s.h->name);
+	ReplayInit(&r, KeyNamesBefore(*s.h, s.alters), KeylessBefore(*s.h, s.alters), s.h->name);
 	r.lenient = s.lenient;
 	Portal portal = OpenEvents(*s.h, id, s.start, until, s.at, s.bounded, false);
 	for (;;) {
@@ -973,6 +1014,18 @@ List *
 KeyIdsOfAllEras(const TableHistory &h, Jsonb *key)
 {
 	List *alters = AltersFrom(h, kStart);
+	// Before a change of the key columns, the row had another id, and today's id may then have
+	// been another row's ("5" is id 5 then and code 5 now): erasing under it would erase the
+	// wrong row's values.
+	if (Alter *change = KeyChangeFrom(alters, 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the key columns of %s changed since tracking began: its rows cannot be found by today's key "
+						"in the events before",
+						h.name),
+				 errdetail("The key columns changed at %s: %s.", timestamptz_to_str(change->committed_at),
+						   KeyChangeText(change)),
+				 errhint("Erase the row's values with erase_value().")));
 	List *ids = list_make1(KeyToId(h, key));
 	for (int i = 0; i < list_length(alters); i++)
 		if (RetypesKey(h, alters, i)) {
@@ -1043,7 +1096,7 @@ audit_chain_table_at(PG_FUNCTION_ARGS)
 	List *alters = AltersFrom(h, start);
 	int first_after = FirstAlterAfter(alters, at);
 	Replayer r;
-	ReplayInit(&r, KeyNamesBefore(h, alters), h.keyless, h.name);
+	ReplayInit(&r, KeyNamesBefore(h, alters), KeylessBefore(h, alters), h.name);
 	ReplayTableEvents(h, start, at, &r);
 	EmitRows emit = {&h, rsinfo->setResult, rsinfo->setDesc, alters, today_names ? first_after : -1};
 	MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
@@ -1077,20 +1130,26 @@ audit_chain_history(PG_FUNCTION_ARGS)
 		if (JsonbMember(&change->details->root, "key_changed") != NULL)
 			ereport(NOTICE,
 					(errmsg("the key columns of %s changed: this row's events from before are recorded under its key "
-							"of the time",
+							"of the time and are not shown",
 							h.name),
 					 errdetail("The key columns changed at %s: %s.", timestamptz_to_str(change->committed_at),
 							   KeyChangeText(change))));
 	}
 	ReplayScope scope = {&h, alters, kStart, 0, false, "its arrival", true};
 	Replayer r;
-	ReplayInit(&r, KeyNamesBefore(h, alters), h.keyless, h.name);
+	ReplayInit(&r, KeyNamesBefore(h, alters), KeylessBefore(h, alters), h.name);
 	r.lenient = true;
 
 	// A retype of a key column changes how the row's key is written: the history is read in
-	// eras between such retypes, each under the key as written then.
+	// eras between such retypes, each under the key as written then. Before the last change of
+	// the key columns, today's key named no row (or another one): the history starts there.
 	int era_first = 0;  // the first alter after the era's start
 	Position era_start = kStart;
+	for (int i = 0; i < list_length(alters); i++)
+		if (JsonbMember(&((Alter *) list_nth(alters, i))->details->root, "key_changed") != NULL) {
+			era_first = i + 1;
+			era_start = ((Alter *) list_nth(alters, i))->position;
+		}
 	for (bool last_era = false; !last_era;) {
 	int boundary = era_first;
 	while (boundary < list_length(alters) && !RetypesKey(h, alters, boundary))

@@ -452,8 +452,13 @@ RecordSchemaChange(const CatalogOids *oids, Oid relid, bool partitions_changed)
 	SchemaChange change = DescribeSchemaChange(rel, entry.columns, entry.resource_type, name, partitions_changed);
 	Jsonb *columns = ColumnsSnapshot(rel);
 	table_close(rel, AccessShareLock);
-	if (change.details == NULL)
+	if (change.details == NULL) {
+		// A registration from before key positions were recorded gets them now, so that the
+		// next change of the key is seen.
+		if (!SnapshotRecordsKey(entry.columns))
+			RegistryUpdate(relid, name, columns);
 		return;
+	}
 	SpoolEvent(oids, "ALTER TABLE", name, NULL, NULL, NULL, change.details, 's');
 	if (change.rebaseline)
 		(void) SpoolBaseline(oids, relid, name);

@@ -6,6 +6,7 @@
 
 extern "C" {
 #include "access/tupdesc_details.h"
+#include "catalog/pg_class.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/numeric.h"
@@ -88,6 +89,17 @@ ColumnsSnapshot(Relation rel)
 	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_ARRAY, NULL));
 }
 
+bool
+SnapshotRecordsKey(Jsonb *columns)
+{
+	int n;
+	OldColumn *old = ParseSnapshot(columns, &n);
+	for (int j = 0; j < n; j++)
+		if (old[j].key < 0)
+			return false;
+	return true;
+}
+
 SchemaChange
 DescribeSchemaChange(Relation rel, Jsonb *old_columns, const char *old_name, const char *new_name,
 					 bool partitions_changed)
@@ -132,7 +144,9 @@ DescribeSchemaChange(Relation rel, Jsonb *old_columns, const char *old_name, con
 	// The columns that identify rows (their names then and now, in key order). Rows are
 	// recorded under other ids from now on: record them again under the new ones.
 	List *key_from = NIL, *key_to = NIL;
-	bool key_recorded = nold > 0;
+	// A partitioned table's rows are identified by each partition's key, which may differ from
+	// the parent's: changes of it are not followed (see README, Limits).
+	bool key_recorded = nold > 0 && rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE;
 	for (int j = 0; j < nold; j++)
 		key_recorded &= old[j].key >= 0;
 	AttrNumber *key_attnums;

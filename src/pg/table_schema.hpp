@@ -20,6 +20,9 @@ namespace audit_chain::pg {
 // [{"attnum": 1, "name": "id", "type": "integer"}, ...] for the live columns of rel.
 Jsonb *ColumnsSnapshot(Relation rel);
 
+// Whether a snapshot records each column's key position (those made before it did do not).
+bool SnapshotRecordsKey(Jsonb *columns);
+
 struct SchemaChange {
 	Jsonb *details;   // NULL when nothing changed that an event must describe
 	bool rebaseline;  // the rows changed too: record them again

@@ -146,6 +146,30 @@ StoredEventAt(Verifier *v, int32 chain, int64 seq, core::Hash *hash, TimestampTz
 	return found;
 }
 
+// Whether the chain has a stored row at a position below 1 (its lowest in *seq).
+bool
+StoredEventBelowOne(Verifier *v, int32 chain, int64 *seq)
+{
+	Relation rel = table_open(v->oids->events, AccessShareLock);
+	Relation index = index_open(v->oids->events_pkey, AccessShareLock);
+	ScanKeyData keys[2];
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(chain));
+	ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, F_INT8LT, Int64GetDatum(1));
+	IndexScanDesc scan = index_beginscan(rel, index, v->snapshot, 2, 0);
+	index_rescan(scan, keys, 2, NULL, 0);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found) {
+		bool isnull;
+		*seq = DatumGetInt64(slot_getattr(slot, kEvSeq, &isnull));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	index_close(index, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
 int
 CompareInt32(const void *a, const void *b)
 {
@@ -228,6 +252,12 @@ StartChain(Verifier *v, ChainRun *run, const pg_uuid_t *ledger_id)
 						(long long) (r->from_seq - 1), chain);
 		run->cursor = core::ResumeChain((uint32) chain, (uint64) (r->from_seq - 1), UnixMicros(committed_at), stored);
 	} else {
+		// Positions start at 1: a row below that is no event of the chain, but one a reader of
+		// audit_events would see.
+		int64 below;
+		if (StoredEventBelowOne(v, chain, &below))
+			return Fail(v, chain, below, "event %lld of chain %d is out of place: positions start at 1",
+						(long long) below, chain);
 		CallCore([&] { run->cursor = core::StartOfChain(ledger_id->data, (uint32) chain); });
 	}
 	run->expected_seen = expected == NULL || expected->seq < run->cursor.next_seq;
@@ -390,6 +420,7 @@ CheckChainsByHeapScan(Verifier *v, ChainRun *runs, int nruns)
 	bool *nulls = (bool *) palloc(sizeof(bool) * desc->natts);
 	VerifyOutcome *shared_out = v->out;
 	uint64 rows = 0;
+	int32 lowest_damaged = PG_INT32_MAX;
 
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
 		if ((++rows & 1023) == 0)
@@ -397,8 +428,10 @@ CheckChainsByHeapScan(Verifier *v, ChainRun *runs, int nruns)
 		bool isnull_chain, isnull_seq;
 		int32 chain = DatumGetInt32(slot_getattr(slot, kEvChainId, &isnull_chain));
 		int64 seq = DatumGetInt64(slot_getattr(slot, kEvSeq, &isnull_seq));
-		if (isnull_chain || isnull_seq)
-			continue;  // NOT NULL columns: the primary key walk never meets such a row either
+		// NOT NULL columns, and positions start at 1: the walk along the primary key (from
+		// position 1 on) never meets such rows either.
+		if (isnull_chain || isnull_seq || seq < 1)
+			continue;
 		int lo = 0, hi = nruns - 1;
 		ChainRun *run = NULL;
 		while (lo <= hi) {
@@ -412,7 +445,9 @@ CheckChainsByHeapScan(Verifier *v, ChainRun *runs, int nruns)
 			else
 				hi = mid - 1;
 		}
-		if (run == NULL || run->stopped || run->resume_by_index)
+		// Chains after a damaged one are not reported (the report ends at the first damaged
+		// chain), so they need not be checked further.
+		if (run == NULL || run->stopped || run->resume_by_index || run->chain > lowest_damaged)
 			continue;
 		if (seq > (int64) run->cursor.next_seq) {
 			// Too early: keep a copy until its predecessors have been checked.
@@ -468,6 +503,7 @@ CheckChainsByHeapScan(Verifier *v, ChainRun *runs, int nruns)
 		if (!ok) {
 			run->stopped = true;
 			DropEarlyEvents(run, &held);
+			lowest_damaged = Min(lowest_damaged, run->chain);
 		}
 	}
 	ExecDropSingleTupleTableSlot(slot);
@@ -481,10 +517,12 @@ CheckChainsByHeapScan(Verifier *v, ChainRun *runs, int nruns)
 		if (run->early != NULL && hash_get_num_entries(run->early) > 0)
 			run->resume_by_index = true;
 		DropEarlyEvents(run, &held);
-		if (run->resume_by_index) {
+		if (run->resume_by_index && run->chain < lowest_damaged) {
 			v->out = &run->result;
 			CheckRestByIndex(v, run);
 			v->out = shared_out;
+			if (run->stopped)
+				lowest_damaged = Min(lowest_damaged, run->chain);
 		}
 	}
 	MemoryContextDelete(early_cxt);
