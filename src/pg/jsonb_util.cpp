@@ -35,6 +35,22 @@ JsonbStringMember(JsonbContainer *container, const char *key)
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
+List *
+JsonbStringListMember(JsonbContainer *container, const char *key)
+{
+	JsonbValue *v = JsonbMember(container, key);
+	if (v == NULL || v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		return NIL;
+	List *strings = NIL;
+	int n = (int) JsonContainerSize(v->val.binary.data);
+	for (int i = 0; i < n; i++) {
+		JsonbValue *e = getIthJsonbValueFromContainer(v->val.binary.data, i);
+		if (e != NULL && e->type == jbvString)
+			strings = lappend(strings, pnstrdup(e->val.string.val, e->val.string.len));
+	}
+	return strings;
+}
+
 void
 PushJsonbKey(JsonbParseState **state, const char *key)
 {

@@ -3,6 +3,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "nodes/pg_list.h"
 #include "utils/jsonb.h"
 }
 
@@ -13,6 +14,9 @@ JsonbValue *JsonbMember(JsonbContainer *container, const char *key);
 
 // The member `key` if it is a string (palloc'd copy), else NULL.
 char *JsonbStringMember(JsonbContainer *container, const char *key);
+
+// The string elements of the array member `key` (palloc'd copies, in order), or NIL.
+List *JsonbStringListMember(JsonbContainer *container, const char *key);
 
 // Pushes a C string as an object key, or as a string value / array element (seq).
 void PushJsonbKey(JsonbParseState **state, const char *key);

@@ -219,21 +219,11 @@ ApplySchemaChange(Replayer *r, Jsonb *details)
 	}
 	// New key columns: the rows that follow (BASELINE first) are identified by them.
 	JsonbValue *key_changed = details != NULL ? JsonbMember(&details->root, "key_changed") : NULL;
-	JsonbValue *key_to = key_changed != NULL && key_changed->type == jbvBinary
-							 ? JsonbMember(key_changed->val.binary.data, "to")
-							 : NULL;
-	if (key_to != NULL && key_to->type == jbvBinary) {
+	if (key_changed != NULL && key_changed->type == jbvBinary) {
 		MemoryContext old = MemoryContextSwitchTo(r->cxt);
-		List *names = NIL;
-		int n = (int) JsonContainerSize(key_to->val.binary.data);
-		for (int i = 0; i < n; i++) {
-			JsonbValue *name = getIthJsonbValueFromContainer(key_to->val.binary.data, i);
-			if (name != NULL && name->type == jbvString)
-				names = lappend(names, pnstrdup(name->val.string.val, name->val.string.len));
-		}
+		r->key_names = JsonbStringListMember(key_changed->val.binary.data, "to");
 		MemoryContextSwitchTo(old);
-		r->key_names = names;
-		r->keyless = names == NIL;
+		r->keyless = r->key_names == NIL;
 	}
 	Jsonb *renamed = ObjectMember(details, "columns_renamed");
 	Jsonb *added = ObjectMember(details, "columns_added");

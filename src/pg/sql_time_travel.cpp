@@ -579,19 +579,8 @@ FirstKeyChange(List *alters)
 List *
 KeyChangeFromNames(const Alter *a)
 {
-	List *names = NIL;
 	JsonbValue *changed = JsonbMember(&a->details->root, "key_changed");
-	JsonbValue *from = changed != NULL && changed->type == jbvBinary ? JsonbMember(changed->val.binary.data, "from")
-																	 : NULL;
-	if (from != NULL && from->type == jbvBinary) {
-		int n = (int) JsonContainerSize(from->val.binary.data);
-		for (int i = 0; i < n; i++) {
-			JsonbValue *name = getIthJsonbValueFromContainer(from->val.binary.data, i);
-			if (name != NULL && name->type == jbvString)
-				names = lappend(names, pnstrdup(name->val.string.val, name->val.string.len));
-		}
-	}
-	return names;
+	return changed != NULL && changed->type == jbvBinary ? JsonbStringListMember(changed->val.binary.data, "from") : NIL;
 }
 
 // Whether rows were identified by their whole value at the start of `alters`.

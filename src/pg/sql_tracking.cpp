@@ -947,17 +947,7 @@ PushNameList(JsonbParseState **state, const char *key, List *names)
 List *
 SettingsList(Jsonb *settings, const char *key)
 {
-	List *names = NIL;
-	JsonbValue *v = settings != NULL ? JsonbMember(&settings->root, key) : NULL;
-	if (v == NULL || v->type != jbvBinary)
-		return NIL;
-	int n = (int) JsonContainerSize(v->val.binary.data);
-	for (int i = 0; i < n; i++) {
-		JsonbValue *e = getIthJsonbValueFromContainer(v->val.binary.data, i);
-		if (e != NULL && e->type == jbvString)
-			names = lappend(names, pnstrdup(e->val.string.val, e->val.string.len));
-	}
-	return names;
+	return settings != NULL ? JsonbStringListMember(&settings->root, key) : NIL;
 }
 
 // A key column is recorded in every event's resource_id, where only a keyed hash hides it
