@@ -383,6 +383,14 @@ EarlyEventBudget(void)
 	return Max((Size) work_mem * 1024, (Size) 4 * 1024 * 1024);
 }
 
+// Memory an early event holds: its tuple's allocation (one chunk: header and data), as the
+// allocator rounds it, and its hash entry.
+Size
+EarlyEventSpace(HeapTuple tuple)
+{
+	return GetMemoryChunkSpace(tuple) + MAXALIGN(sizeof(HASHELEMENT)) + MAXALIGN(sizeof(EarlyEvent));
+}
+
 void
 DropEarlyEvents(ChainRun *run, Size *held)
 {
@@ -391,7 +399,7 @@ DropEarlyEvents(ChainRun *run, Size *held)
 	HASH_SEQ_STATUS it;
 	hash_seq_init(&it, run->early);
 	for (EarlyEvent *e; (e = (EarlyEvent *) hash_seq_search(&it)) != NULL;) {
-		*held -= HEAPTUPLESIZE + e->tuple->t_len;
+		*held -= EarlyEventSpace(e->tuple);
 		heap_freetuple(e->tuple);
 	}
 	hash_destroy(run->early);
@@ -471,7 +479,7 @@ CheckChainsByHeapScan(Verifier *v, ChainRun *runs, int nruns)
 				continue;
 			}
 			e->tuple = ExecCopySlotHeapTuple(slot);
-			held += HEAPTUPLESIZE + e->tuple->t_len;
+			held += EarlyEventSpace(e->tuple);
 			MemoryContextSwitchTo(old);
 			if (held > budget) {
 				ereport(DEBUG1, (errmsg("audit_chain verify: more than %zu kB of events wait for position %lld; "
@@ -496,7 +504,7 @@ CheckChainsByHeapScan(Verifier *v, ChainRun *runs, int nruns)
 			hash_search(run->early, &next, HASH_REMOVE, NULL);
 			heap_deform_tuple(tuple, desc, values, nulls);
 			ok = CheckEvent(v, run, values, nulls);
-			held -= HEAPTUPLESIZE + tuple->t_len;
+			held -= EarlyEventSpace(tuple);
 			heap_freetuple(tuple);
 		}
 		v->out = shared_out;
