@@ -113,21 +113,24 @@ ResourceType(Verifier *v, int32 ref)
 	return name;
 }
 
-// The stored event at (chain, seq): its hash and commit time; false if there is none.
+// The first stored event of the chain whose position stands to `seq` as `op` says (equal, or
+// below), through the primary key: its position, hash and commit time; false if there is none.
 bool
-StoredEventAt(Verifier *v, int32 chain, int64 seq, core::Hash *hash, TimestampTz *committed_at)
+FirstStoredEvent(Verifier *v, int32 chain, StrategyNumber strategy, RegProcedure op, int64 seq, int64 *found_seq,
+				 core::Hash *hash, TimestampTz *committed_at)
 {
 	Relation rel = table_open(v->oids->events, AccessShareLock);
 	Relation index = index_open(v->oids->events_pkey, AccessShareLock);
 	ScanKeyData keys[2];
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(chain));
-	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(seq));
+	ScanKeyInit(&keys[1], 2, strategy, op, Int64GetDatum(seq));
 	IndexScanDesc scan = index_beginscan(rel, index, v->snapshot, 2, 0);
 	index_rescan(scan, keys, 2, NULL, 0);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
 	if (found) {
-		bool isnull_hash, isnull_time;
+		bool isnull_seq, isnull_hash, isnull_time;
+		*found_seq = DatumGetInt64(slot_getattr(slot, kEvSeq, &isnull_seq));
 		Datum h = slot_getattr(slot, kEvHash, &isnull_hash);
 		Datum t = slot_getattr(slot, kEvCommittedAt, &isnull_time);
 		bytea *b = isnull_hash ? NULL : DatumGetByteaPP(h);
@@ -146,28 +149,21 @@ StoredEventAt(Verifier *v, int32 chain, int64 seq, core::Hash *hash, TimestampTz
 	return found;
 }
 
+// The stored event at (chain, seq): its hash and commit time; false if there is none.
+bool
+StoredEventAt(Verifier *v, int32 chain, int64 seq, core::Hash *hash, TimestampTz *committed_at)
+{
+	int64 found_seq;
+	return FirstStoredEvent(v, chain, BTEqualStrategyNumber, F_INT8EQ, seq, &found_seq, hash, committed_at);
+}
+
 // Whether the chain has a stored row at a position below 1 (its lowest in *seq).
 bool
 StoredEventBelowOne(Verifier *v, int32 chain, int64 *seq)
 {
-	Relation rel = table_open(v->oids->events, AccessShareLock);
-	Relation index = index_open(v->oids->events_pkey, AccessShareLock);
-	ScanKeyData keys[2];
-	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(chain));
-	ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, F_INT8LT, Int64GetDatum(1));
-	IndexScanDesc scan = index_beginscan(rel, index, v->snapshot, 2, 0);
-	index_rescan(scan, keys, 2, NULL, 0);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
-	if (found) {
-		bool isnull;
-		*seq = DatumGetInt64(slot_getattr(slot, kEvSeq, &isnull));
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
-	index_close(index, AccessShareLock);
-	table_close(rel, AccessShareLock);
-	return found;
+	core::Hash hash;
+	TimestampTz committed_at;
+	return FirstStoredEvent(v, chain, BTLessStrategyNumber, F_INT8LT, 1, seq, &hash, &committed_at);
 }
 
 int
