@@ -241,7 +241,7 @@ SELECT * FROM tp_verdict;
 ROLLBACK;
 BEGIN;
 SET LOCAL session_replication_role = replica;
-INSERT INTO audit_chain.ledger VALUES ('00000000-0000-4000-8000-000000000000', now(), 1);
+INSERT INTO audit_chain.ledger VALUES ('00000000-0000-4000-8000-000000000000', now(), 2);
 SELECT valid FROM tp_verdict;
 ROLLBACK;
 

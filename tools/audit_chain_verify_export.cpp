@@ -5,7 +5,9 @@
 // Input: JSON lines, one value of audit_chain.events_export per line, in any order
 // (psql -At -c "SELECT event FROM audit_chain.events_export ORDER BY chain_id, seq").
 // Each chain is checked from its genesis: positions 1..n without gaps or duplicates, every
-// hash recomputed (the hash specification in README.md), committed_at never decreasing. With --digest, a
+// hash recomputed (the hash specification in README.md, format 2: each event's context hash
+// is recomputed from its attributes, context_salt and context_erasure, so an erased or altered
+// context attribute is checked like an event value), committed_at never decreasing. With --digest, a
 // value of audit_chain.digest() is checked too: its own digest hash, and that each head it
 // names is in the export with that hash.
 //

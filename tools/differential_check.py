@@ -5,8 +5,8 @@
 
 Derives many damaged variants of the published vectors (hash_vectors.jsonl and
 hash_vectors_digest.json): structural edits (lines dropped, duplicated, reordered,
-positions or chains renumbered, salts removed, erasure records broken, digests edited) and
-random byte edits. Each variant goes to the C++ tool (a subprocess) and to the Python
+positions or chains renumbered, salts removed, erasure records broken, context attributes,
+context salts and context erasure records edited, digests edited) and random byte edits. Each variant goes to the C++ tool (a subprocess) and to the Python
 reference verifier (tools/reference_verifier.py, loaded as a module). Both must give the
 same exit status, and for status 0 or 1 the same report, line for line. Exit status 0 when
 they always agree; 1 otherwise (the disagreements are printed).
@@ -110,7 +110,7 @@ def structural_variants(lines, digest):
             ("erased value as null", lambda l: replace_once(l, '"phone": "[ERASED]"', '"phone": null')),
             ("erasure record a string", lambda l: ref_sub(l, r'"erasure": \{"value_keys"', '"erasure": "x", "y": {"value_keys"')),
             ("erasure key for erased unit", lambda l: ref_sub(l, r'("value_keys": \{)', r'\1"4": "00000000000000000000000000000000", ')),
-        ]
+        ] + context_edits()
         for name, edit in edits:
             new = edit(line.decode("utf-8"))
             if new is not None and new.encode("utf-8") != line:
@@ -129,6 +129,66 @@ def structural_variants(lines, digest):
         if new is not None:
             v.append((name, lines, new.encode("utf-8")))
     return v
+
+
+# A context's own salt and erasure record (format 2). Erasure record entries are keyed by
+# attribute name ("actor_type": key), so these patterns do not touch the event's record.
+HEX32 = r'"[0-9a-f]{32}"'
+HEX64 = r'"[0-9a-f]{64}"'
+PSEUDONYM = r'"\[ERASED:[0-9a-f]{16}\]"'
+
+
+def context_edits():
+    def flip(m):
+        return m.group(1) + ("1" if m.group(2) == "0" else "0")
+
+    return [
+        # The salt of an intact context.
+        ("context salt null", lambda l: ref_sub(l, r'"context_salt": ' + HEX32, '"context_salt": null')),
+        ("context salt changed", lambda l: ref_sub(l, r'("context_salt": ")(.)', flip)),
+        ("context salt upper-case", lambda l: ref_sub(l, r'"context_salt": ("[0-9a-f]{32}")',
+                                                      lambda m: '"context_salt": ' + m.group(1).upper())),
+        ("context salt short", lambda l: ref_sub(l, r'("context_salt": ")[0-9a-f]{2}', r'\1')),
+        ("context salt bad hex", lambda l: ref_sub(l, r'("context_salt": ")[0-9a-f]', r'\1g')),
+        ("context salt a number", lambda l: ref_sub(l, r'"context_salt": ' + HEX32, '"context_salt": 1')),
+        ("context salt missing", lambda l: ref_sub(l, r'"context_salt": (null|' + HEX32 + '), ', '')),
+        ("context erasure added", lambda l: replace_once(l, '"context_erasure": null', '"context_erasure": {}')),
+        ("context erasure not object", lambda l: replace_once(l, '"context_erasure": null', '"context_erasure": []')),
+        ("context erasure missing", lambda l: replace_once(l, ', "context_erasure": null', '')),
+        # The erased context: its attributes, its record, the salt it must not have.
+        ("context salt beside record", lambda l: replace_once(l, '"context_salt": null',
+                                                              '"context_salt": "000102030405060708090a0b0c0d0e0f"')),
+        ("context erasure removed", lambda l: ref_sub(l, r'"context_erasure": \{"value_keys": \{[^}]*\}, "commitments": \{[^}]*\}\}',
+                                                      '"context_erasure": null')),
+        # context_erasure is the line's last member (jsonb key order), so the record runs to the final "}".
+        ("context erasure a string", lambda l: ref_sub(l, r'"context_erasure": \{.*\}\Z', '"context_erasure": "x"}')),
+        ("context section not object", lambda l: ref_sub(l, r'("context_erasure": \{"value_keys": )\{[^}]*\}', r'\1[]')),
+        ("context erased value changed", lambda l: ref_sub(l, r'"actor_id": ' + PSEUDONYM, '"actor_id": "mallory"')),
+        ("context pseudonym upper-case", lambda l: ref_sub(l, r'("actor_id": "\[ERASED:)([0-9a-f]{16})',
+                                                           lambda m: m.group(1) + m.group(2).upper())),
+        ("context other pseudonym", lambda l: ref_sub(l, r'"actor_id": ' + PSEUDONYM, '"actor_id": "[ERASED:0000000000000000]"')),
+        ("context pseudonym as marker", lambda l: ref_sub(l, r'"actor_id": ' + PSEUDONYM, '"actor_id": "[ERASED]"')),
+        ("context erased address restored", lambda l: replace_once(l, '"client_addr": "[ERASED]"',
+                                                                   '"client_addr": "198.51.100.23"')),
+        ("context key dropped", lambda l: ref_sub(l, r'"actor_type": ' + HEX32 + ', ', '')),
+        ("context key bad hex", lambda l: ref_sub(l, r'("actor_type": ")[0-9a-f]([0-9a-f]{31}")', r'\1g\2')),
+        ("context key short", lambda l: ref_sub(l, r'("actor_type": ")[0-9a-f]{2}([0-9a-f]{30}")', r'\1\2')),
+        ("context key changed", lambda l: ref_sub(l, r'("actor_type": ")([0-9a-f])(?=[0-9a-f]{31}")', flip)),
+        ("context key a number", lambda l: ref_sub(l, r'"actor_type": ' + HEX32, '"actor_type": 7')),
+        ("context commitment short", lambda l: ref_sub(l, r'("client_addr": ")[0-9a-f]{2}([0-9a-f]{62}")', r'\1\2')),
+        ("context commitment changed", lambda l: ref_sub(l, r'("client_addr": ")([0-9a-f])(?=[0-9a-f]{63}")', flip)),
+        ("context commitment dropped", lambda l: ref_sub(l, r', "client_addr": ' + HEX64, '')),
+        ("context commitment for a kept attribute", lambda l: ref_sub(l, r'("commitments": \{)(?="actor_id")',
+                                                                      r'\1"actor_type": "' + "ab" * 32 + '", ')),
+        ("context record names no attribute", lambda l: ref_sub(l, r'("context_erasure": \{"value_keys": \{)',
+                                                                r'\1"nobody": 1, ')),
+        ("context record unknown section", lambda l: replace_once(l, '"context_erasure": {"value_keys"',
+                                                                  '"context_erasure": {"note": [], "value_keys"')),
+        # The attributes themselves.
+        ("context attribute unnamed", lambda l: ref_sub(l, r'"actor_type": "([a-z]+)"', r'"": "\1"')),
+        ("context attribute added", lambda l: replace_once(l, '"context": {', '"context": {"privileged": "false", ')),
+        ("context attribute changed", lambda l: ref_sub(l, r'"actor_type": "([a-z]+)"', r'"actor_type": "\1x"')),
+    ]
 
 
 def ref_sub(text, pattern, repl):

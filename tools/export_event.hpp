@@ -7,7 +7,8 @@
 //   wrong JSON type, a malformed uuid or hex field). The verifier reports a parse error.
 // - problem(): the event has the export's form but cannot be hashed as stored (no resource
 //   type, a salt and an erasure record together or neither, a broken erasure record, a value
-//   where one was erased). The verifier reports the event as malformed (invalid).
+//   where one was erased; the same for its context and the context's own salt and erasure
+//   record). The verifier reports the event as malformed (invalid).
 #pragma once
 
 #include <array>
@@ -27,8 +28,6 @@
 #include "core/json_value.hpp"
 
 namespace audit_chain::tools {
-
-// What audit_chain.erase() leaves in place of every value it erases.
 
 class FormatError : public std::runtime_error {
 public:
@@ -146,6 +145,16 @@ ParseUnitIndex(std::string_view s, uint32_t nunits, uint32_t *index)
 	return true;
 }
 
+// How a problem with a salt and an erasure record is worded: the event's own (units keyed by
+// index) or its context's (attributes keyed by name).
+struct ErasureWording {
+	const char *holder;  // "it has both a salt and an erasure record"
+	const char *record;  // "its erasure record holds a non-string"
+	const char *item;    // "... has no key for a value that was not erased"
+};
+constexpr ErasureWording kEventErasureWording{"it", "its erasure record", "a value"};
+constexpr ErasureWording kContextErasureWording{"its context", "its context erasure record", "an attribute"};
+
 class ExportEvent {
 public:
 	// Parses one events_export value. With require_hash false the "hash" member may be
@@ -173,8 +182,13 @@ public:
 	bool has_hash = false;
 	uint8_t hash[core::kHashSize] = {};
 
-	std::vector<core::ContextField> context;  // canonical order
-	core::Hash context_hash{};
+	// The context: its attributes in canonical order, each a unit keyed by its name, committed
+	// under the context's salt (or, once an attribute was erased, its erasure record).
+	bool has_context_salt = false;
+	uint8_t context_salt[core::kSaltSize] = {};
+	std::vector<core::ValueUnit> context_fields;
+	core::ContextView context{};
+	core::Hash context_hash{};  // all zero when the context is malformed (see problem())
 
 	// Units in index order; view.resource_id / columns / details point into this.
 	std::vector<core::ValueUnit> units;
@@ -186,8 +200,14 @@ public:
 	// Non-empty when the event cannot be hashed as stored.
 	const std::string &problem() const { return problem_; }
 
-	// The hash of this event after previous (throws core::Error on malformed data).
-	core::Hash ComputeHash(const core::Hash &previous) const { return core::HashEvent(previous, view); }
+	// The hash of this event after previous (throws core::Error on malformed data, including a
+	// context that could not be hashed: its hash would not be the context's).
+	core::Hash ComputeHash(const core::Hash &previous) const
+	{
+		if (!context_problem_.empty())
+			throw core::Error(core::ErrorCode::kDataCorrupted, context_problem_);
+		return core::HashEvent(previous, view);
+	}
 
 	std::string HashHex() const { return core::HexEncode(hash, core::kHashSize); }
 
@@ -237,11 +257,16 @@ private:
 		ParseUuid(String(*field[kEventId], "event_id"), event_id, "event_id");
 		std::string_view action = String(*field[kAction], "action");
 		std::string_view outcome = String(*field[kOutcome], "outcome");
+		// The context is checked first, as the database's verify() does.
+		ReadContext(*field[kContext], *field[kContextSalt], *field[kContextErasure]);
+		problem_ = context_problem_;
 		std::string_view resource_type;
-		if (IsNull(*field[kResourceType]))
-			problem_ = "it has no resource_type";
-		else
+		if (IsNull(*field[kResourceType])) {
+			if (problem_.empty())
+				problem_ = "it has no resource_type";
+		} else {
 			resource_type = String(*field[kResourceType], "resource_type");
+		}
 		if (!IsNull(*field[kSalt])) {
 			ParseHexField(String(*field[kSalt], "salt"), salt, core::kSaltSize, "salt");
 			has_salt = true;
@@ -250,17 +275,6 @@ private:
 			ParseHexField(String(*field[kHash], "hash"), hash, core::kHashSize, "hash");
 			has_hash = true;
 		}
-
-		// Context: an object of strings, already in canonical order.
-		const Member &ctx = *field[kContext];
-		if (Tok(ctx.first).kind != core::JsonKind::kObject)
-			throw FormatError("\"context\" must be an object");
-		for (const Member &m : ObjectMembers(doc.tokens(), ctx.first)) {
-			if (Tok(m.first).kind != core::JsonKind::kString)
-				throw FormatError("\"context\" values must be strings");
-			context.push_back({Text(m.key), Tok(m.first).text});
-		}
-		context_hash = core::HashContext(context.data(), static_cast<uint32_t>(context.size()));
 
 		// Units: resource_id, the union of old_data and new_data keys, details members.
 		std::vector<Member> old_m, new_m, det_m;
@@ -319,19 +333,12 @@ private:
 
 		// Erasure (as the extension's own verifier reads it): an event keeps either its salt or
 		// an erasure record with a key for every value kept and a commitment for every value
-		// erased, which must read "[ERASED]".
-		const Member &erasure = *field[kErasure];
+		// erased, which must read "[ERASED]" (or a pseudonym).
 		if (problem_.empty()) {
-			if (IsNull(erasure)) {
-				if (!has_salt)
-					problem_ = "it has neither a salt nor an erasure record";
-			} else if (Tok(erasure.first).kind != core::JsonKind::kObject) {
-				problem_ = "its erasure record is not an object";
-			} else if (has_salt) {
-				problem_ = "it has both a salt and an erasure record";
-			} else {
-				ApplyErasure(erasure);
-			}
+			const uint32_t unit_count = static_cast<uint32_t>(units.size());
+			problem_ = ApplyErasureRecord(
+				*field[kErasure], has_salt, units, kEventErasureWording,
+				[unit_count](std::string_view key, uint32_t *index) { return ParseUnitIndex(key, unit_count, index); });
 		}
 		view.chain_id = chain_id;
 		view.seq = seq;
@@ -364,55 +371,112 @@ private:
 		return true;
 	}
 
-	// {"value_keys": {"<i>": hex16}, "commitments": {"<i>": hex32}}; other members are ignored.
-	void ApplyErasure(const Member &erasure)
+	// The context: "context" an object of strings (in canonical order once parsed), with
+	// "context_salt" (hex or null) and "context_erasure" (an erasure record keyed by attribute
+	// name, or null). Sets context_problem_ instead of hashing a context that is malformed.
+	void ReadContext(const Member &attributes, const Member &salt_member, const Member &erasure)
 	{
-		for (const Member &section : ObjectMembers(doc.tokens(), erasure.first)) {
+		if (Tok(attributes.first).kind != core::JsonKind::kObject)
+			throw FormatError("\"context\" must be an object");
+		for (const Member &m : ObjectMembers(doc.tokens(), attributes.first)) {
+			if (Tok(m.first).kind != core::JsonKind::kString)
+				throw FormatError("\"context\" values must be strings");
+			core::ValueUnit f{};
+			f.key = Text(m.key);
+			f.flags = core::kHasNew;
+			f.new_value = &Tok(m.first);
+			f.new_tokens = 1;
+			context_fields.push_back(f);
+		}
+		if (!IsNull(salt_member)) {
+			ParseHexField(String(salt_member, "context_salt"), context_salt, core::kSaltSize, "context_salt");
+			has_context_salt = true;
+		}
+		// An attribute is named (an unnamed unit would be the resource_id's form).
+		for (const core::ValueUnit &f : context_fields)
+			if (f.key.size == 0)
+				context_problem_ = "its context has an attribute without a name";
+		if (context_problem_.empty()) {
+			context_problem_ = ApplyErasureRecord(
+				erasure, has_context_salt, context_fields, kContextErasureWording,
+				[this](std::string_view name, uint32_t *index) {
+					for (uint32_t i = 0; i < context_fields.size(); i++) {
+						if (context_fields[i].key.str() == name) {
+							*index = i;
+							return true;
+						}
+					}
+					*index = kIgnoredEntry;  // no attribute of this context: the specification ignores it
+					return true;
+				});
+		}
+		context = core::ContextView{context_fields.data(), static_cast<uint32_t>(context_fields.size()),
+									has_context_salt ? context_salt : nullptr};
+		if (context_problem_.empty()) {
+			try {
+				context_hash = core::HashContext(context);
+			} catch (const core::Error &e) {
+				context_problem_ = std::string("its context cannot be hashed: ") + e.what();
+			}
+		}
+	}
+
+	// Checks the salt / erasure record form and applies the record
+	// {"value_keys": {"<key>": hex16}, "commitments": {"<key>": hex32}} (other members are
+	// ignored) to units. find(key, &index) gives the unit a key names, kIgnoredEntry for an
+	// entry to ignore, or false where naming no unit is an error (event units).
+	// Returns the problem, or an empty string.
+	template <typename Find>
+	std::string ApplyErasureRecord(const Member &record, bool has_record_salt, std::vector<core::ValueUnit> &targets,
+								   const ErasureWording &w, Find find)
+	{
+		const std::string holder = w.holder, rec = w.record;
+		if (IsNull(record))
+			return has_record_salt ? std::string() : holder + " has neither a salt nor an erasure record";
+		if (Tok(record.first).kind != core::JsonKind::kObject)
+			return rec + " is not an object";
+		if (has_record_salt)
+			return holder + " has both a salt and an erasure record";
+		for (const Member &section : ObjectMembers(doc.tokens(), record.first)) {
 			const bool keys = section.key == "value_keys";
 			if (!keys && section.key != "commitments")
 				continue;
-			if (Tok(section.first).kind != core::JsonKind::kObject) {
-				problem_ = "its erasure record's \"" + std::string(section.key) + "\" is not an object";
-				return;
-			}
+			if (Tok(section.first).kind != core::JsonKind::kObject)
+				return rec + "'s \"" + std::string(section.key) + "\" is not an object";
 			const size_t size = keys ? core::kValueKeySize : core::kHashSize;
 			for (const Member &entry : ObjectMembers(doc.tokens(), section.first)) {
 				uint32_t index;
-				if (!ParseUnitIndex(entry.key, static_cast<uint32_t>(units.size()), &index)) {
-					problem_ = "its erasure record names a value that does not exist";
-					return;
-				}
+				if (!find(entry.key, &index))
+					return rec + " names a value that does not exist";
+				if (index == kIgnoredEntry)
+					continue;
 				const core::JsonToken &v = Tok(entry.first);
-				if (v.kind != core::JsonKind::kString) {
-					problem_ = "its erasure record holds a non-string";
-					return;
-				}
+				if (v.kind != core::JsonKind::kString)
+					return rec + " holds a non-string";
 				std::array<uint8_t, core::kHashSize> bytes{};
 				try {
 					core::HexDecode(v.text.str(), bytes.data(), size);
 				} catch (const core::Error &) {
-					problem_ = "its erasure record holds a malformed key or commitment";
-					return;
+					return rec + " holds a malformed key or commitment";
 				}
 				erasure_bytes_.push_back(bytes);
 				if (keys)
-					units[index].value_key = erasure_bytes_.back().data();
+					targets[index].value_key = erasure_bytes_.back().data();
 				else
-					units[index].commitment = erasure_bytes_.back().data();
+					targets[index].commitment = erasure_bytes_.back().data();
 			}
 		}
-		for (const core::ValueUnit &u : units) {
-			if (u.commitment == nullptr && u.value_key == nullptr) {
-				problem_ = "its erasure record has no key for a value that was not erased";
-				return;
-			}
+		for (const core::ValueUnit &u : targets) {
+			if (u.commitment == nullptr && u.value_key == nullptr)
+				return rec + " has no key for " + w.item + " that was not erased";
 			if (u.commitment != nullptr && (((u.flags & core::kHasOld) && !core::IsErasedValue(u.old_value, u.old_tokens)) ||
-											((u.flags & core::kHasNew) && !core::IsErasedValue(u.new_value, u.new_tokens)))) {
-				problem_ = "it holds a value where one was erased";
-				return;
-			}
+											((u.flags & core::kHasNew) && !core::IsErasedValue(u.new_value, u.new_tokens))))
+				return holder + " holds a value where one was erased";
 		}
+		return {};
 	}
+
+	static constexpr uint32_t kIgnoredEntry = UINT32_MAX;
 
 	static core::TextView Text(std::string_view s)
 	{
@@ -421,14 +485,16 @@ private:
 
 	enum Field {
 		kLedgerId, kChainId, kSeq, kCommitSeq, kCommittedAt, kXid, kEventTime, kEventId, kAction, kOutcome,
-		kResourceType, kResourceId, kContext, kSalt, kOldData, kNewData, kDetails, kErasure, kHash, kFieldCount
+		kResourceType, kResourceId, kContext, kContextSalt, kContextErasure, kSalt, kOldData, kNewData, kDetails,
+		kErasure, kHash, kFieldCount
 	};
 	static constexpr const char *kFieldNames[kFieldCount] = {
 		"ledger_id", "chain_id", "seq",         "commit_seq", "committed_at_us", "xid",      "event_time_us",
-		"event_id",  "action",   "outcome",     "resource_type", "resource_id", "context", "salt",
-		"old_data",  "new_data", "details",     "erasure",    "hash"};
+		"event_id",  "action",   "outcome",     "resource_type", "resource_id", "context", "context_salt",
+		"context_erasure", "salt", "old_data", "new_data", "details", "erasure", "hash"};
 
-	std::deque<std::array<uint8_t, core::kHashSize>> erasure_bytes_;
+	std::deque<std::array<uint8_t, core::kHashSize>> erasure_bytes_;  // keys and commitments of both records
+	std::string context_problem_;
 	std::string problem_;
 };
 

@@ -37,19 +37,58 @@ constexpr char kLedger[] = "5f0c7a3e-2b1d-4c8e-9a6f-0123456789ab";
 
 // ---- the events (export form without "hash"; member order does not matter) ----
 
-constexpr char kCtxA[] =
+// A row of audit_chain.contexts: its attributes and the salt their commitments are keyed by.
+// Events of one session share it (chain1-seq1 and -seq2, chain1-seq3 and chain2-seq3).
+struct Context {
+	const char *attributes;
+	const char *salt;
+};
+
+constexpr Context kCtxA{
 	R"J({"actor_id": "alice@example.com", "actor_type": "user", "session_user": "app", "current_user": "app",)J"
-	R"J( "client_addr": "192.0.2.10", "application_name": "billing-api", "request_id": "req-7f3a", "session_id": "sess-19"})J";
-constexpr char kCtxB[] =
-	R"J({"actor_id": "svc-reconciler", "actor_type": "service", "session_user": "batch", "current_user": "batch"})J";
-constexpr char kCtxC[] =
+	R"J( "client_addr": "192.0.2.10", "application_name": "billing-api", "request_id": "req-7f3a", "session_id": "sess-19"})J",
+	"e869ebbfe619a32a5b83f861d43b0e81"};
+constexpr Context kCtxB{
+	R"J({"actor_id": "svc-reconciler", "actor_type": "service", "session_user": "batch", "current_user": "batch"})J",
+	"de39671fef3e98a38b9d9dd5f7db0137"};
+constexpr Context kCtxC{
 	R"J({"actor_id": "root-ops", "actor_type": "admin", "session_user": "postgres", "current_user": "postgres",)J"
-	R"J( "client_addr": "2001:db8::5", "application_name": "psql", "reason": "GDPR cleanup, ticket #4411 \u2013 \u00fcn\u00efc\u00f6d\u00e9"})J";
-constexpr char kCtxD[] =
+	R"J( "client_addr": "2001:db8::5", "application_name": "psql", "reason": "GDPR cleanup, ticket #4411 \u2013 \u00fcn\u00efc\u00f6d\u00e9"})J",
+	"49a7b9d3297323adeb784be1a6c3a7c1"};
+constexpr Context kCtxD{
 	R"J({"actor_id": "alice", "actor_type": "user", "session_user": "web", "current_user": "web",)J"
-	R"J( "client_addr": "198.51.100.23", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)", "request_id": "r-1"})J";
-constexpr char kCtxE[] =
-	R"J({"actor_id": "dpo", "actor_type": "admin", "session_user": "app", "current_user": "app", "reason": "customer update"})J";
+	R"J( "client_addr": "198.51.100.23", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)", "request_id": "r-1"})J",
+	"4e933a8e86939ec60f510cb1a9a232d4"};
+constexpr Context kCtxE{
+	R"J({"actor_id": "dpo", "actor_type": "admin", "session_user": "app", "current_user": "app", "reason": "customer update"})J",
+	"5f56790018d246dbb2367ecd006b9771"};
+
+// The context members of an export row whose context was never erased.
+std::string
+ContextMembers(const Context &c)
+{
+	return std::string("\"context\": ") + c.attributes + ", \"context_salt\": \"" + c.salt + "\", \"context_erasure\": null";
+}
+
+// Secret of the vectors' one context erasure; audit_chain.erase_value() draws a random one and
+// forgets it, so a verifier never needs it.
+constexpr char kPseudonymSeed[] = "audit_chain vectors erasure secret";
+const core::Hash kPseudonymSecret = core::Sha256::Of(kPseudonymSeed, sizeof kPseudonymSeed - 1);
+
+// The pseudonym erasure leaves in place of an identifier (actor_id, session ids).
+std::string
+Pseudonym(const std::string &value)
+{
+	char out[core::kErasedPseudonymSize + 1];
+	core::ErasedPseudonym(kPseudonymSecret.bytes, core::kHashSize, value.data(), value.size(), out);
+	return out;
+}
+
+// An erased context attribute and what the export shows in its place.
+struct ErasedAttribute {
+	std::string name;
+	std::string reads;
+};
 
 constexpr char kAccountRow[] = R"J({
 	"id": 1001,
@@ -78,6 +117,10 @@ struct Spec {
 	const char *name;
 	const char *covers;
 	std::string text;  // export form without "hash"
+	// Set when the exported row shows its context erased: the original context (text holds it
+	// as ContextMembers writes it) and the erased attributes. The event hash is the original's.
+	const Context *context = nullptr;
+	std::vector<ErasedAttribute> erased_attributes = {};
 };
 
 std::string
@@ -98,9 +141,8 @@ Specs()
 				 Event(std::string(R"J("chain_id": 1, "seq": 1, "commit_seq": 41, "committed_at_us": 1767261600123456,)J"
 								   R"J( "xid": 4294968037, "event_time_us": 1767261600101010,)J"
 								   R"J( "event_id": "a288fb56-261b-4222-bc31-009a92e4e084", "action": "INSERT",)J"
-								   R"J( "outcome": "success", "resource_type": "public.accounts", "resource_id": "1001",)J"
-								   R"J( "context": )J") +
-					   kCtxA +
+								   R"J( "outcome": "success", "resource_type": "public.accounts", "resource_id": "1001", )J") +
+					   ContextMembers(kCtxA) +
 					   R"J(, "salt": "b21dfec00c41872300d9218bc0bcf127", "old_data": null, "new_data": )J" + kAccountRow +
 					   R"J(, "details": null, "erasure": null)J")});
 	s.push_back({"chain1-seq2-update",
@@ -109,9 +151,8 @@ Specs()
 				 Event(std::string(R"J("chain_id": 1, "seq": 2, "commit_seq": 41, "committed_at_us": 1767261600123456,)J"
 								   R"J( "xid": 4294968037, "event_time_us": 1767261600111111,)J"
 								   R"J( "event_id": "fe9d4a99-3c19-4d48-87fe-3e0c0c13b03a", "action": "UPDATE",)J"
-								   R"J( "outcome": "success", "resource_type": "public.accounts", "resource_id": "1001",)J"
-								   R"J( "context": )J") +
-					   kCtxA +
+								   R"J( "outcome": "success", "resource_type": "public.accounts", "resource_id": "1001", )J") +
+					   ContextMembers(kCtxA) +
 					   R"J(, "salt": "b6c74403e36c2c9954078cc4cc0ddf37",)J"
 					   R"J( "old_data": {"rate": 0.0700, "owner": "Zo\u00eb \u00c7elik", "balance": 1250.50,)J"
 					   R"J( "profile": {"prefs": {"lang": "de-CH", "emails": false}, "address": {"zip": "8001", "city": "Z\u00fcrich", "lines": ["Bahnhofstrasse 1", ""]}, "scores": [1, 2.50, -0.5, 100]}},)J"
@@ -123,9 +164,8 @@ Specs()
 				 Event(std::string(R"J("chain_id": 1, "seq": 3, "commit_seq": 57, "committed_at_us": 1767265200000001,)J"
 								   R"J( "xid": 4294968101, "event_time_us": 1767265199999000,)J"
 								   R"J( "event_id": "659610a6-b1e5-4a17-a309-2dbc2e9f107f", "action": "DELETE",)J"
-								   R"J( "outcome": "success", "resource_type": "public.order_lines", "resource_id": "[7, \"eu\"]",)J"
-								   R"J( "context": )J") +
-					   kCtxB +
+								   R"J( "outcome": "success", "resource_type": "public.order_lines", "resource_id": "[7, \"eu\"]", )J") +
+					   ContextMembers(kCtxB) +
 					   R"J(, "salt": "f2f633b7ba4a6b6a34347bce006ce0eb",)J"
 					   R"J( "old_data": {"order_id": 7, "region": "eu", "qty": 3, "price": 19.90, "sku": "A-1", "shipped": null},)J"
 					   R"J( "new_data": null, "details": null, "erasure": null)J")});
@@ -135,24 +175,29 @@ Specs()
 				 Event(std::string(R"J("chain_id": 1, "seq": 4, "commit_seq": 60, "committed_at_us": 1767265200000001,)J"
 								   R"J( "xid": 4294968102, "event_time_us": 1767265199999500,)J"
 								   R"J( "event_id": "f6303252-29ac-40d6-a334-20f55278eb31", "action": "TRUNCATE",)J"
-								   R"J( "outcome": "success", "resource_type": "public.order_lines", "resource_id": null,)J"
-								   R"J( "context": )J") +
-					   kCtxC +
+								   R"J( "outcome": "success", "resource_type": "public.order_lines", "resource_id": null, )J") +
+					   ContextMembers(kCtxC) +
 					   R"J(, "salt": "609f233c02b916edaed3c2d0c1d6456d", "old_data": null, "new_data": null,)J"
 					   R"J( "details": null, "erasure": null)J")});
 	s.push_back({"chain2-seq1-application",
 				 "application-style event with details (outcome failure, no row data); details keys of 4 bytes where "
-				 "bytewise order (\uff21b < \U0001F600) differs from UTF-16 order",
+				 "bytewise order (\uff21b < \U0001F600) differs from UTF-16 order. Its context was erased later: "
+				 "actor_id (\"alice\") reads as a pseudonym \"[ERASED:\" + 16 hex digits + \"]\" (HMAC-SHA-256 of the "
+				 "value under a secret the erasure discarded; verifiers do not recompute it), client_addr "
+				 "(\"198.51.100.23\") reads \"[ERASED]\"; context_salt (originally 4e933a8e86939ec60f510cb1a9a232d4) "
+				 "is null and context_erasure keeps the two attributes' commitments (F_0 and F_4) and an explicit key "
+				 "for each other attribute, so the context hash and the event hash are those computed before erasure",
 				 Event(std::string(R"J("chain_id": 2, "seq": 1, "commit_seq": 42, "committed_at_us": 1767261600200000,)J"
 								   R"J( "xid": 4294968040, "event_time_us": 1767261600199000,)J"
 								   R"J( "event_id": "0c0dcf38-d844-4c22-9fec-f58a09fb23bd", "action": "LOGIN",)J"
-								   R"J( "outcome": "failure", "resource_type": "app.session", "resource_id": "user:alice",)J"
-								   R"J( "context": )J") +
-					   kCtxD +
+								   R"J( "outcome": "failure", "resource_type": "app.session", "resource_id": "user:alice", )J") +
+					   ContextMembers(kCtxD) +
 					   R"J(, "salt": "633b0fde0cb66c40fa5741a8ba71e9f1", "old_data": null, "new_data": null,)J"
 					   R"J( "details": {"method": "password", "attempt": 3, "mfa": {"required": true, "passed": false},)J"
 					   R"J( "geo": {"country": "CH", "lat": 47.3769, "lon": 8.5417}, "\uff21b": "fullwidth", "\ud83d\ude00": "emoji"},)J"
-					   R"J( "erasure": null)J")});
+					   R"J( "erasure": null)J"),
+				 &kCtxD,
+				 {{"actor_id", Pseudonym("alice")}, {"client_addr", "[ERASED]"}}});
 	// The erased event is generated from this original (see Erase below).
 	s.push_back({"chain2-seq2-erased",
 				 "erased event: salt removed; units 3 (email) and 4 (phone) replaced by their commitments, units 0-2 "
@@ -162,9 +207,8 @@ Specs()
 				 Event(std::string(R"J("chain_id": 2, "seq": 2, "commit_seq": 58, "committed_at_us": 1767268800000000,)J"
 								   R"J( "xid": 4294968120, "event_time_us": 1767268799000000,)J"
 								   R"J( "event_id": "a658e739-aa67-4730-935e-6c6e0ba6a702", "action": "UPDATE",)J"
-								   R"J( "outcome": "success", "resource_type": "public.customers", "resource_id": "c-77",)J"
-								   R"J( "context": )J") +
-					   kCtxE +
+								   R"J( "outcome": "success", "resource_type": "public.customers", "resource_id": "c-77", )J") +
+					   ContextMembers(kCtxE) +
 					   R"J(, "salt": "57dee95eeb25ca88e297a1c12728016a",)J"
 					   R"J( "old_data": {"email": "ann@example.com", "name": "Ann", "phone": "+41 44 000 00 00"},)J"
 					   R"J( "new_data": {"email": "ann.m@example.org", "phone": null, "tier": "gold"},)J"
@@ -176,9 +220,8 @@ Specs()
 								   R"J( "xid": 4294968125, "event_time_us": 1767268800000004,)J"
 								   R"J( "event_id": "1e51e0cc-d355-4327-a202-b1383c5df590", "action": "INSERT",)J"
 								   R"J( "outcome": "success", "resource_type": "public.empty_rows",)J"
-								   R"J( "resource_id": "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",)J"
-								   R"J( "context": )J") +
-					   kCtxB +
+								   R"J( "resource_id": "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", )J") +
+					   ContextMembers(kCtxB) +
 					   R"J(, "salt": "c19748dc8113727a3a6863e666ad8d7a", "old_data": null, "new_data": {},)J"
 					   R"J( "details": null, "erasure": null)J")});
 	return s;
@@ -192,7 +235,7 @@ constexpr char kErasedTemplate[] =
 	R"J( "xid": 4294968120, "event_time_us": 1767268799000000,)J"
 	R"J( "event_id": "a658e739-aa67-4730-935e-6c6e0ba6a702", "action": "UPDATE",)J"
 	R"J( "outcome": "success", "resource_type": "public.customers", "resource_id": "c-77",)J"
-	R"J( "context": @CTX@, "salt": null,)J"
+	R"J( @CTX@, "salt": null,)J"
 	R"J( "old_data": {"email": "[ERASED]", "name": "Ann", "phone": "[ERASED]"},)J"
 	R"J( "new_data": {"email": "[ERASED]", "phone": "[ERASED]", "tier": "gold"},)J"
 	R"J( "details": null,)J"
@@ -273,12 +316,32 @@ struct UnitInfo {
 	bool erased = false;
 };
 
+// Where a unit's key comes from: the export member holding the salt, or the erasure record.
+struct KeySources {
+	const uint8_t *salt;  // null once erased
+	const char *salt_member;
+	const char *record_member;
+};
+
+KeySources
+EventKeys(const tools::ExportEvent &e)
+{
+	return {e.has_salt ? e.salt : nullptr, "salt", "erasure"};
+}
+
+KeySources
+ContextKeys(const tools::ExportEvent &e)
+{
+	return {e.has_context_salt ? e.context_salt : nullptr, "context_salt", "context_erasure"};
+}
+
+// Value keys and commitments of the event's units or of its context's fields.
 std::vector<UnitInfo>
-Units(const tools::ExportEvent &e)
+Units(const std::vector<core::ValueUnit> &units, const KeySources &sources)
 {
 	std::vector<UnitInfo> out;
-	for (uint32_t i = 0; i < e.units.size(); i++) {
-		const core::ValueUnit &u = e.units[i];
+	for (uint32_t i = 0; i < units.size(); i++) {
+		const core::ValueUnit &u = units[i];
 		UnitInfo info;
 		if (u.commitment != nullptr) {
 			info.erased = true;
@@ -287,12 +350,12 @@ Units(const tools::ExportEvent &e)
 			uint8_t key[core::kValueKeySize];
 			if (u.value_key != nullptr) {
 				std::memcpy(key, u.value_key, sizeof key);
-				info.key_source = "erasure";
+				info.key_source = sources.record_member;
 			} else {
-				if (!e.has_salt)
+				if (sources.salt == nullptr)
 					Die("unit without key or salt");
-				core::DeriveValueKey(e.salt, i, key);
-				info.key_source = "salt";
+				core::DeriveValueKey(sources.salt, i, key);
+				info.key_source = sources.salt_member;
 			}
 			info.key_hex = Hex(key, sizeof key);
 			std::string bytes = CommitmentBytes(key, u);
@@ -348,6 +411,66 @@ JsonStr(const std::string &s)
 	return out;
 }
 
+// The context members of the row as erasure leaves it: the erased attributes read as given,
+// context_salt is null, and context_erasure keeps each erased attribute's commitment and the
+// key of every other one (keys derived from the original salt).
+std::string
+ErasedContextMembers(const tools::ExportEvent &original, const std::vector<ErasedAttribute> &erased)
+{
+	std::string attributes, keys, commitments;
+	for (uint32_t i = 0; i < original.context_fields.size(); i++) {
+		const core::ValueUnit &f = original.context_fields[i];
+		const std::string name(f.key.str());
+		std::string value(f.new_value[0].text.str());
+		uint8_t key[core::kValueKeySize];
+		core::DeriveValueKey(original.context_salt, i, key);
+		bool is_erased = false;
+		for (const ErasedAttribute &a : erased) {
+			if (a.name == name) {
+				commitments += (commitments.empty() ? "" : ", ") + JsonStr(name) + ": \"" +
+							   Hex(core::ComputeCommitment(key, f)) + "\"";
+				value = a.reads;
+				is_erased = true;
+			}
+		}
+		if (!is_erased)
+			keys += (keys.empty() ? "" : ", ") + JsonStr(name) + ": \"" + Hex(key, sizeof key) + "\"";
+		attributes += (attributes.empty() ? "" : ", ") + JsonStr(name) + ": " + JsonStr(value);
+	}
+	return "\"context\": {" + attributes + "}, \"context_salt\": null, \"context_erasure\": {\"value_keys\": {" + keys +
+		   "}, \"commitments\": {" + commitments + "}}";
+}
+
+// One entry of expected.units or expected.context_fields.
+std::string
+UnitEntry(uint32_t index, const std::string &naming, uint8_t flags, const UnitInfo &info, const char *indent)
+{
+	std::string u = std::string(indent) + "{\"index\": " + std::to_string(index) + naming + ", \"flags\": " +
+					std::to_string(flags);
+	if (info.erased)
+		return u + ", \"erased\": true, \"commitment\": \"" + info.commitment_hex + "\"}";
+	return u + ", \"value_key_from\": " + JsonStr(info.key_source) + ", \"value_key\": \"" + info.key_hex + "\",\n" +
+		   indent + " \"commitment_bytes\": \"" + info.commitment_bytes_hex + "\",\n" + indent + " \"commitment\": \"" +
+		   info.commitment_hex + "\"}";
+}
+
+// "ACC2" || u32(n) || (str(name) || u8(2) || F_i)*, written out from the fields' commitments.
+std::string
+SpecContextBytes(const tools::ExportEvent &e, const std::vector<UnitInfo> &fields)
+{
+	core::ByteSink s;
+	s.Update("ACC2", 4);
+	core::PutU32(s, static_cast<uint32_t>(fields.size()));
+	for (uint32_t i = 0; i < fields.size(); i++) {
+		core::PutStr(s, e.context_fields[i].key.str());
+		core::PutU8(s, core::kHasNew);
+		uint8_t commitment[core::kHashSize];
+		core::HexDecode(fields[i].commitment_hex, commitment, sizeof commitment);
+		core::PutBytes(s, commitment, sizeof commitment);
+	}
+	return s.bytes();
+}
+
 }  // namespace
 
 int
@@ -376,10 +499,15 @@ main(int argc, char **argv)
 			const Hash hash = original->ComputeHash(prev);
 
 			std::string text = spec.text;
+			if (spec.context != nullptr) {
+				if (text.find(ContextMembers(*spec.context)) == std::string::npos)
+					Die(spec.name + std::string(": the context to erase is not in the event"));
+				ReplaceAll(text, ContextMembers(*spec.context), ErasedContextMembers(*original, spec.erased_attributes));
+			}
 			if (std::string(spec.name) == "chain2-seq2-erased") {
-				std::vector<UnitInfo> u = Units(*original);
+				std::vector<UnitInfo> u = Units(original->units, EventKeys(*original));
 				std::string t = Event(kErasedTemplate);
-				ReplaceAll(t, "@CTX@", kCtxE);
+				ReplaceAll(t, "@CTX@", ContextMembers(kCtxE));
 				for (int i = 0; i < 3; i++)
 					ReplaceAll(t, "@K" + std::to_string(i) + "@", u[i].key_hex);
 				for (int i = 3; i < 5; i++)
@@ -398,34 +526,39 @@ main(int argc, char **argv)
 			previous[chain] = hash;
 			head_pos[chain] = {e.seq, e.committed_at_us};
 
+			// The context as stored (possibly erased) hashes like the original.
+			if (Hex(e.context_hash) != Hex(original->context_hash))
+				Die(spec.name + std::string(": the stored context does not hash like the original"));
+			std::vector<UnitInfo> fields = Units(e.context_fields, ContextKeys(e));
 			core::ByteSink ctx_bytes;
-			core::WriteContext(ctx_bytes, e.context.data(), static_cast<uint32_t>(e.context.size()));
+			core::WriteContext(ctx_bytes, e.context);
+			if (Hex(ctx_bytes.bytes()) != Hex(SpecContextBytes(e, fields)))
+				Die(spec.name + std::string(": context bytes differ from the specification"));
 			core::ByteSink event_bytes;
 			core::WriteEvent(event_bytes, prev, e.view);
 			if (Hex(Sha(event_bytes.bytes())) != Hex(hash))
 				Die("event bytes do not hash to the event hash");
 
-			std::vector<UnitInfo> units = Units(e);
+			std::string c;
+			for (uint32_t i = 0; i < fields.size(); i++)
+				c += std::string(i ? ",\n" : "") +
+					 UnitEntry(i, ", \"name\": " + JsonStr(std::string(e.context_fields[i].key.str())),
+							   e.context_fields[i].flags, fields[i], "        ");
+			std::vector<UnitInfo> units = Units(e.units, EventKeys(e));
 			std::string u;
 			for (uint32_t i = 0; i < units.size(); i++) {
 				const std::string &name = e.unit_names[i];
 				std::string kind = name.substr(0, name.find(' '));
-				u += std::string(i ? ",\n" : "") + "        {\"index\": " + std::to_string(i) + ", \"unit\": " + JsonStr(kind);
+				std::string naming = ", \"unit\": " + JsonStr(kind);
 				if (kind != "resource_id")
-					u += ", \"key\": " + JsonStr(name.substr(name.find(' ') + 1));
-				u += ", \"flags\": " + std::to_string(e.units[i].flags);
-				if (units[i].erased) {
-					u += ", \"erased\": true, \"commitment\": \"" + units[i].commitment_hex + "\"}";
-				} else {
-					u += ", \"value_key_from\": " + JsonStr(units[i].key_source) + ", \"value_key\": \"" +
-						 units[i].key_hex + "\",\n         \"commitment_bytes\": \"" + units[i].commitment_bytes_hex +
-						 "\",\n         \"commitment\": \"" + units[i].commitment_hex + "\"}";
-				}
+					naming += ", \"key\": " + JsonStr(name.substr(name.find(' ') + 1));
+				u += std::string(i ? ",\n" : "") + UnitEntry(i, naming, e.units[i].flags, units[i], "        ");
 			}
 			events_json += std::string(n ? ",\n" : "") + "    {\n      \"name\": " + JsonStr(spec.name) +
 						   ",\n      \"covers\": " + JsonStr(spec.covers) + ",\n      \"event\": " + final_text +
 						   ",\n      \"expected\": {\n        \"previous_hash\": \"" + Hex(prev) +
-						   "\",\n        \"context_bytes\": \"" + Hex(ctx_bytes.bytes()) +
+						   "\",\n        \"context_fields\": [" + (fields.empty() ? "" : "\n" + c + "\n      ") +
+						   "],\n        \"context_bytes\": \"" + Hex(ctx_bytes.bytes()) +
 						   "\",\n        \"context_hash\": \"" + Hex(e.context_hash) + "\",\n        \"units\": [" +
 						   (units.empty() ? "" : "\n" + u + "\n      ") + "],\n        \"event_bytes\": \"" +
 						   Hex(event_bytes.bytes()) + "\",\n        \"hash\": \"" + Hex(hash) + "\"\n      }\n    }";
@@ -471,7 +604,7 @@ main(int argc, char **argv)
 
 		std::string doc;
 		doc += "{\n";
-		doc += "  \"title\": \"audit_chain hash specification, format 1: test vectors\",\n";
+		doc += "  \"title\": \"audit_chain hash specification, format 2: test vectors\",\n";
 		doc += "  \"generated_by\": \"tools/make_hash_vectors.cpp (build target audit_chain_make_vectors); do not edit\",\n";
 		doc += "  \"description\": [\n";
 		const std::vector<const char *> description = {
@@ -480,8 +613,17 @@ main(int argc, char **argv)
 				 "The events form two chains of one ledger, each starting at its genesis hash; events are listed in "
 				 "chain order, and hash_vectors.jsonl holds the same events one per line.",
 				 "expected.previous_hash: the genesis hash (seq 1) or the hash of the preceding event of the chain.",
-				 "expected.context_bytes / context_hash: \"ACC1\" || u32(n) || (str(name) || str(value))*, names in "
-				 "key order (byte length, then bytewise), and its SHA-256.",
+				 "expected.context_fields: the context's attributes (event.context, an object of strings) in key "
+				 "order (byte length, then bytewise), numbered from 0, each committed like a details member under "
+				 "the context's own salt. flags: always 2. value_key: 16 bytes, bytes 16 x (i mod 2) to "
+				 "16 x (i mod 2) + 15 of SHA-256(\"ACK1\" || context_salt || u32(i div 2)) (value_key_from "
+				 "context_salt), or taken from event.context_erasure.value_keys by attribute name (value_key_from "
+				 "context_erasure). commitment_bytes: \"ACV1\" || value_key || u8(2) || canon(value), the value a "
+				 "JSON string ('s' || str(value)); commitment (F_i): its SHA-256. An erased attribute reads "
+				 "\"[ERASED]\" or a pseudonym \"[ERASED:\" + 16 lower-case hex digits + \"]\" and has only its "
+				 "commitment, from event.context_erasure.commitments; its value is not hashed.",
+				 "expected.context_bytes / context_hash: \"ACC2\" || u32(n) || (str(name) || u8(2) || F_i)*, "
+				 "and its SHA-256.",
 				 "expected.units: the event's units in index order (resource_id, columns = union of old_data and "
 				 "new_data keys in key order, details members in key order). flags: 1 old value, 2 new value. "
 				 "value_key: 16 bytes, derived from the salt (value_key_from salt) or taken from the erasure record "

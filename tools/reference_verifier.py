@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference verifier of audit_chain exports, written from the hash specification in README.md alone.
 
-An independent implementation of the hash specification (format 1) in Python 3 with the
+An independent implementation of the hash specification (format 2) in Python 3 with the
 standard library only; it shares no code with the C++ core. Same contract as the C++ tool
 audit_chain_verify_export:
 
@@ -23,6 +23,11 @@ audit_chain_verify_export:
 
 JSON numbers are kept as the literal text PostgreSQL printed (1.50 stays "1.50"): they are
 never converted to int or float, because the hash covers the literal.
+
+Format 2 commits each context attribute separately, like a details member, under the
+context's own salt (context_salt), so that one attribute (an email used as actor_id, a client
+address) can be erased: the context then has no salt and an erasure record (context_erasure)
+keyed by attribute name, and its hash does not change.
 """
 
 import hashlib
@@ -161,11 +166,6 @@ def genesis_hash(ledger, chain_id):
     return H(b"ACG1" + ledger + u32(chain_id))
 
 
-def context_bytes(ctx):
-    keys = sorted(ctx, key=key_order)
-    return b"ACC1" + u32(len(keys)) + b"".join(s_(k) + s_(ctx[k]) for k in keys)
-
-
 def derive_value_key(salt, index):
     block = H(b"ACK1" + salt + u32(index // 2))
     return block[(index % 2) * 16:(index % 2) * 16 + 16]
@@ -173,7 +173,7 @@ def derive_value_key(salt, index):
 
 class Unit:
     def __init__(self, kind, key, flags, old=None, new=None):
-        self.kind = kind        # "resource_id", "column" or "details"
+        self.kind = kind        # "resource_id", "column", "details" or "context"
         self.key = key          # None for the resource_id
         self.flags = flags      # 1: old value, 2: new value
         self.old = old
@@ -203,6 +203,124 @@ def commitment_bytes(key, unit):
 
 class HashProblem(Exception):
     """The event cannot be hashed as stored (reported as a malformed event)."""
+
+
+# ---------------------------------------------------------------------------- erasure records
+
+
+class Wording:
+    """How problems of a salt and an erasure record are worded: the event's, or its context's."""
+
+    def __init__(self, holder, record, item):
+        self.holder = holder    # "it has both a salt and an erasure record"
+        self.record = record    # "its erasure record holds a non-string"
+        self.item = item        # "... has no key for a value that was not erased"
+
+
+EVENT_WORDING = Wording("it", "its erasure record", "a value")
+CONTEXT_WORDING = Wording("its context", "its context erasure record", "an attribute")
+IGNORED = object()  # what find() returns for an erasure record entry to ignore
+
+
+def apply_erasure_record(record, salt, units, find, w):
+    """Checks that there is a salt or an erasure record (never both, never neither) and applies
+    the record {"value_keys": {key: hex16}, "commitments": {key: hex32}} to units. find(key)
+    gives the unit an entry's key names, IGNORED, or None where naming no unit is an error.
+    Returns the problem, or None."""
+    if record is None:
+        return None if salt is not None else w.holder + " has neither a salt nor an erasure record"
+    if not isinstance(record, dict):
+        return w.record + " is not an object"
+    if salt is not None:
+        return w.holder + " has both a salt and an erasure record"
+    for section in sorted(record, key=key_order):
+        if section not in ("value_keys", "commitments"):
+            continue
+        entries = record[section]
+        if not isinstance(entries, dict):
+            return w.record + "'s \"%s\" is not an object" % section
+        size = 16 if section == "value_keys" else 32
+        for key in sorted(entries, key=key_order):
+            unit = find(key)
+            if unit is None:
+                return w.record + " names a value that does not exist"
+            if unit is IGNORED:
+                continue
+            v = entries[key]
+            if not isinstance(v, str) or isinstance(v, Number):
+                return w.record + " holds a non-string"
+            if len(v) != 2 * size or not _HEX.match(v):
+                return w.record + " holds a malformed key or commitment"
+            if size == 16:
+                unit.value_key = bytes.fromhex(v)
+            else:
+                unit.commitment = bytes.fromhex(v)
+    # A key for every value kept, a commitment for every value erased, which must read
+    # "[ERASED]" (or a pseudonym): nothing else in its place would be covered by the hash.
+    for unit in units:
+        if unit.commitment is None and unit.value_key is None:
+            return w.record + " has no key for %s that was not erased" % w.item
+        if unit.commitment is not None and not unit.holds_only_markers():
+            return w.holder + " holds a value where one was erased"
+    return None
+
+
+def unit_commitment(unit, index, salt):
+    """C_i of a unit (or F_i of a context field): stored if erased, else from its key."""
+    if unit.commitment is not None:
+        if not unit.holds_only_markers():
+            raise HashProblem('an erased value is not "[ERASED]"')
+        return unit.commitment
+    return H(commitment_bytes(unit_value_key(unit, index, salt), unit))
+
+
+def unit_value_key(unit, index, salt):
+    if unit.value_key is not None:
+        return unit.value_key
+    if salt is None:
+        raise HashProblem("a value key is missing where the salt was destroyed")
+    return derive_value_key(salt, index)
+
+
+# ---------------------------------------------------------------------------- contexts
+
+
+class Context:
+    """The context of an event: its attributes present (strings), in key order, each committed
+    like a details member under the context's own salt; after erasure of an attribute, an
+    erasure record keyed by attribute name instead of the salt."""
+
+    def __init__(self, attributes, salt, erasure):
+        self.fields = [Unit("context", k, 2, new=attributes[k]) for k in sorted(attributes, key=key_order)]
+        self.salt = salt
+        self.problem = self._check(erasure)
+
+    def _check(self, erasure):
+        # Attribute names are the specification's (actor_id, ...), never empty; the C++ tool
+        # refuses an unnamed one too, and both verifiers must agree.
+        if any(f.key == "" for f in self.fields):
+            return "its context has an attribute without a name"
+        by_name = {f.key: f for f in self.fields}
+        # Names that are not an attribute of this context are ignored (the specification says so).
+        return apply_erasure_record(erasure, self.salt, self.fields, lambda name: by_name.get(name, IGNORED),
+                                    CONTEXT_WORDING)
+
+    def value_key(self, index):
+        return unit_value_key(self.fields[index], index, self.salt)
+
+    def commitment(self, index):
+        return unit_commitment(self.fields[index], index, self.salt)
+
+    def bytes(self):
+        if self.salt is not None and any(f.value_key is not None or f.commitment is not None for f in self.fields):
+            raise HashProblem("a context with a salt carries an erasure record")
+        b = bytearray(b"ACC2" + u32(len(self.fields)))
+        for i, f in enumerate(self.fields):
+            b += s_(f.key) + u8(2) + self.commitment(i)
+        return bytes(b)
+
+    def hash(self):
+        return H(self.bytes())
 
 
 # ---------------------------------------------------------------------------- events
@@ -265,9 +383,8 @@ class Event:
         self.action = _string(value, "action")
         self.outcome = _string(value, "outcome")
         self.resource_type = None
-        if _field(value, "resource_type") is None:
-            self.problem = "it has no resource_type"
-        else:
+        no_resource_type = _field(value, "resource_type") is None
+        if not no_resource_type:
             self.resource_type = _string(value, "resource_type")
         self.resource_id = _field(value, "resource_id")
         if self.resource_id is not None:
@@ -276,7 +393,9 @@ class Event:
         if not isinstance(ctx, dict) or not all(isinstance(v, str) and not isinstance(v, Number)
                                                 for v in ctx.values()):
             raise ParseError('"context" must be an object of strings')
-        self.context = ctx
+        context_salt = _field(value, "context_salt")
+        context_salt = None if context_salt is None else _hex(context_salt, "context_salt", 16)
+        self.context = Context(ctx, context_salt, _field(value, "context_erasure"))
         salt = _field(value, "salt")
         self.salt = None if salt is None else _hex(salt, "salt", 16)
         self.old_data = _object_or_null(value, "old_data")
@@ -304,70 +423,29 @@ class Event:
             unit = Unit("details", k, 2, new=self.details[k])
             self.detail_units.append(unit)
             self.units.append(unit)
-        # Erasure: an event keeps either its salt or an erasure record with a key for every
-        # value kept and a commitment for every value erased, which must read "[ERASED]".
-        if self.problem is None:
-            if erasure is None:
-                if self.salt is None:
-                    self.problem = "it has neither a salt nor an erasure record"
-            elif not isinstance(erasure, dict):
-                self.problem = "its erasure record is not an object"
-            elif self.salt is not None:
-                self.problem = "it has both a salt and an erasure record"
-            else:
-                self._apply_erasure(erasure)
+        # The problem reported first: the context's (as the database's verify() checks it
+        # first), a missing resource_type, then the event's own salt and erasure record.
+        if self.context.problem is not None:
+            self.problem = self.context.problem
+        elif no_resource_type:
+            self.problem = "it has no resource_type"
+        else:
+            self.problem = apply_erasure_record(erasure, self.salt, self.units, self._unit_named, EVENT_WORDING)
 
-    def _apply_erasure(self, erasure):
-        for section in sorted(erasure, key=key_order):
-            if section not in ("value_keys", "commitments"):
-                continue
-            entries = erasure[section]
-            if not isinstance(entries, dict):
-                self.problem = "its erasure record's \"%s\" is not an object" % section
-                return
-            size = 16 if section == "value_keys" else 32
-            for index_text in sorted(entries, key=key_order):
-                if not _UNIT_INDEX.match(index_text) or int(index_text) >= len(self.units):
-                    self.problem = "its erasure record names a value that does not exist"
-                    return
-                index = int(index_text)
-                v = entries[index_text]
-                if not isinstance(v, str) or isinstance(v, Number):
-                    self.problem = "its erasure record holds a non-string"
-                    return
-                if len(v) != 2 * size or not _HEX.match(v):
-                    self.problem = "its erasure record holds a malformed key or commitment"
-                    return
-                if size == 16:
-                    self.units[index].value_key = bytes.fromhex(v)
-                else:
-                    self.units[index].commitment = bytes.fromhex(v)
-        for unit in self.units:
-            if unit.commitment is None and unit.value_key is None:
-                self.problem = "its erasure record has no key for a value that was not erased"
-                return
-            if unit.commitment is not None and not unit.holds_only_markers():
-                self.problem = "it holds a value where one was erased"
-                return
+    def _unit_named(self, index_text):
+        """The unit an erasure record entry names: a decimal index without sign or leading zeros."""
+        if not _UNIT_INDEX.match(index_text) or int(index_text) >= len(self.units):
+            return None
+        return self.units[int(index_text)]
 
     def value_key(self, index):
-        unit = self.units[index]
-        if unit.value_key is not None:
-            return unit.value_key
-        if self.salt is None:
-            raise HashProblem("value key missing for an event without salt")
-        return derive_value_key(self.salt, index)
+        return unit_value_key(self.units[index], index, self.salt)
 
     def commitment(self, index):
-        unit = self.units[index]
-        if unit.commitment is not None:
-            if not unit.holds_only_markers():
-                raise HashProblem('an erased value is not "[ERASED]"')
-            return unit.commitment
-        return H(commitment_bytes(self.value_key(index), unit))
+        return unit_commitment(self.units[index], index, self.salt)
 
     def context_hash(self):
-        return H(context_bytes(self.context))
+        return self.context.hash()
 
     def link_bytes(self, previous):
         if self.salt is not None and any(u.value_key is not None or u.commitment is not None for u in self.units):
@@ -589,24 +667,36 @@ def check_vectors(path, out):
         events.append(e)
         prev = previous.get(e.chain_id, genesis_hash(ledger, e.chain_id))
         expect(name + " previous_hash", prev.hex(), x["previous_hash"])
-        expect(name + " context_bytes", context_bytes(e.context).hex(), x["context_bytes"])
+        if e.problem is not None:
+            failures.append("%s: malformed: %s" % (name, e.problem))
+            continue
+
+        def expect_unit(what, i, unit, xu, holder, key_sources):
+            expect(what + " index", i, int(xu["index"]))
+            expect(what + " flags", unit.flags, int(xu["flags"]))
+            if xu.get("erased"):
+                expect(what + " erased", unit.commitment is not None, True)
+                expect(what + " commitment", holder.commitment(i).hex(), xu["commitment"])
+                return
+            expect(what + " value_key_from", key_sources[unit.value_key is not None], xu["value_key_from"])
+            key = holder.value_key(i)
+            expect(what + " value_key", key.hex(), xu["value_key"])
+            expect(what + " commitment_bytes", commitment_bytes(key, unit).hex(), xu["commitment_bytes"])
+            expect(what + " commitment", holder.commitment(i).hex(), xu["commitment"])
+
+        expect(name + " number of context fields", len(e.context.fields), len(x["context_fields"]))
+        for i, (field, xf) in enumerate(zip(e.context.fields, x["context_fields"])):
+            what = "%s context field %d" % (name, i)
+            expect(what + " name", field.key, xf["name"])
+            expect_unit(what, i, field, xf, e.context, ("context_salt", "context_erasure"))
+        expect(name + " context_bytes", e.context.bytes().hex(), x["context_bytes"])
         expect(name + " context_hash", e.context_hash().hex(), x["context_hash"])
         expect(name + " number of units", len(e.units), len(x["units"]))
         for i, (unit, xu) in enumerate(zip(e.units, x["units"])):
             what = "%s unit %d" % (name, i)
-            expect(what + " index", i, int(xu["index"]))
             expect(what + " unit", unit.kind, xu["unit"])
             expect(what + " key", unit.key, xu.get("key"))
-            expect(what + " flags", unit.flags, int(xu["flags"]))
-            if xu.get("erased"):
-                expect(what + " commitment", e.commitment(i).hex(), xu["commitment"])
-                continue
-            source = "erasure" if unit.value_key is not None else "salt"
-            expect(what + " value_key_from", source, xu["value_key_from"])
-            key = e.value_key(i)
-            expect(what + " value_key", key.hex(), xu["value_key"])
-            expect(what + " commitment_bytes", commitment_bytes(key, unit).hex(), xu["commitment_bytes"])
-            expect(what + " commitment", e.commitment(i).hex(), xu["commitment"])
+            expect_unit(what, i, unit, xu, e, ("salt", "erasure"))
         link = e.link_bytes(prev)
         expect(name + " event_bytes", link.hex(), x["event_bytes"])
         expect(name + " hash", H(link).hex(), x["hash"])
@@ -647,6 +737,36 @@ def self_test(out):
     check("str", s_("\u00e9").hex(), "00000002c3a9")
     check("sha256", H(b"abc").hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     check("value key", derive_value_key(bytes(16), 3).hex(), H(b"ACK1" + bytes(16) + u32(1))[16:].hex())
+
+    # Context hash (format 2), written out for two attributes: "reason" (6 bytes) sorts first.
+    salt = bytes(range(16))
+    ctx = Context({"actor_id": "a", "reason": "r"}, salt, None)
+    f0 = H(b"ACV1" + H(b"ACK1" + salt + u32(0))[:16] + u8(2) + b"s" + s_("r"))
+    f1 = H(b"ACV1" + H(b"ACK1" + salt + u32(0))[16:] + u8(2) + b"s" + s_("a"))
+    want = b"ACC2" + u32(2) + s_("reason") + u8(2) + f0 + s_("actor_id") + u8(2) + f1
+    check("context bytes", ctx.bytes().hex(), want.hex())
+    check("empty context", Context({}, salt, None).hash().hex(), H(b"ACC2" + u32(0)).hex())
+    # Erasing "actor_id" keeps the hash; the record is keyed by attribute name.
+    k0 = H(b"ACK1" + salt + u32(0))[:16]
+    erased = {"value_keys": {"reason": k0.hex(), "nobody": "ignored"}, "commitments": {"actor_id": f1.hex()}}
+    for reads in ("[ERASED]", "[ERASED:0123456789abcdef]"):
+        e = Context({"actor_id": reads, "reason": "r"}, None, erased)
+        check("erased context %s" % reads, (e.problem, e.hash().hex()), (None, H(want).hex()))
+    for attributes, salt_, record, problem in [
+            ({"actor_id": "a", "reason": "r"}, None, erased, "its context holds a value where one was erased"),
+            ({"actor_id": "[ERASED:0123456789ABCDEF]", "reason": "r"}, None, erased,
+             "its context holds a value where one was erased"),
+            ({"actor_id": "[ERASED]", "reason": "r"}, salt, erased, "its context has both a salt and an erasure record"),
+            ({"actor_id": "[ERASED]", "reason": "r"}, None, None, "its context has neither a salt nor an erasure record"),
+            ({"actor_id": "[ERASED]", "reason": "r"}, None, {"commitments": {"actor_id": f1.hex()}},
+             "its context erasure record has no key for an attribute that was not erased"),
+            ({"actor_id": "[ERASED]", "reason": "r"}, None, {"value_keys": {"reason": "g" * 32}},
+             "its context erasure record holds a malformed key or commitment"),
+            ({"actor_id": "[ERASED]", "reason": "r"}, None, {"value_keys": {"reason": k0.hex()[2:]}},
+             "its context erasure record holds a malformed key or commitment"),
+            ({"actor_id": "[ERASED]", "reason": "r"}, None, [], "its context erasure record is not an object"),
+            ({"": "x"}, salt, None, "its context has an attribute without a name")]:
+        check("context problem %r" % problem, Context(attributes, salt_, record).problem, problem)
     for bad in ['{"a": NaN}', "[Infinity]", '"\\ud800"', '"\\udc00x"', '"a\\u0000"', "01", "[1,]", "{'a': 1}",
                 "1 2", '"\\x41"', "[" * 100000]:
         try:

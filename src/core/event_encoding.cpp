@@ -16,7 +16,7 @@ namespace {
 constexpr char kValueKeyTag[] = "ACK1";
 constexpr char kCommitmentTag[] = "ACV1";
 constexpr char kEventTag[] = "ACE1";
-constexpr char kContextTag[] = "ACC1";
+constexpr char kContextTag[] = "ACC2";
 
 // Derives per-value keys two at a time (one SHA-256 block yields two 16-byte keys).
 class ValueKeys {
@@ -28,7 +28,7 @@ public:
 		if (unit.value_key != nullptr)
 			return unit.value_key;
 		if (salt_ == nullptr)
-			throw Error(ErrorCode::kDataCorrupted, "value key missing for an event without salt",
+			throw Error(ErrorCode::kDataCorrupted, "a value key is missing where the salt was destroyed",
 						"An erased event must keep an explicit key for every value that was not erased.");
 		uint32_t block = index / 2;
 		if (block != cached_block_) {
@@ -151,6 +151,12 @@ ComputeCommitment(const uint8_t *value_key, const ValueUnit &unit)
 	return h.Final();
 }
 
+bool
+HasErasureRecord(const ValueUnit &u)
+{
+	return u.value_key != nullptr || u.commitment != nullptr;
+}
+
 // An event keeps either its salt or, once erased, explicit keys and commitments; never both,
 // which would let a forged value pass with the commitment of the original.
 void
@@ -158,12 +164,11 @@ CheckErasureForm(const EventView &e)
 {
 	if (e.salt == nullptr)
 		return;
-	auto explicit_unit = [](const ValueUnit &u) { return u.value_key != nullptr || u.commitment != nullptr; };
-	bool any = e.resource_id != nullptr && explicit_unit(*e.resource_id);
+	bool any = e.resource_id != nullptr && HasErasureRecord(*e.resource_id);
 	for (uint32_t i = 0; i < e.column_count && !any; i++)
-		any = explicit_unit(e.columns[i]);
+		any = HasErasureRecord(e.columns[i]);
 	for (uint32_t i = 0; i < e.detail_count && !any; i++)
-		any = explicit_unit(e.details[i]);
+		any = HasErasureRecord(e.details[i]);
 	if (any)
 		throw Error(ErrorCode::kDataCorrupted, "an event with a salt carries an erasure record");
 }
@@ -216,29 +221,34 @@ HashEvent(const Hash &previous, const EventView &event)
 
 template <typename Sink>
 void
-WriteContext(Sink &sink, const ContextField *fields, uint32_t count)
+WriteContext(Sink &sink, const ContextView &c)
 {
-	sink.Update(kContextTag, 4);
-	PutU32(sink, count);
-	for (uint32_t i = 0; i < count; i++) {
-		if (i > 0 && !KeyLess(fields[i - 1].name.str(), fields[i].name.str()))
-			throw Error(ErrorCode::kInternal, "context fields are not in canonical order");
-		PutStr(sink, fields[i].name.str());
-		PutStr(sink, fields[i].value.str());
+	for (uint32_t i = 0; i < c.count; i++) {
+		const ValueUnit &f = c.fields[i];
+		if (c.salt != nullptr && HasErasureRecord(f))
+			throw Error(ErrorCode::kDataCorrupted, "a context with a salt carries an erasure record");
+		// An attribute is one string; an erased one reads "[ERASED]" (CommitmentOf checks that).
+		if (f.key.size == 0 || f.flags != kHasNew || f.new_value == nullptr || f.new_tokens != 1 ||
+			f.new_value[0].kind != JsonKind::kString)
+			throw Error(ErrorCode::kDataCorrupted, "a context attribute is not a named string");
 	}
+	ValueKeys keys(c.salt);
+	uint32_t index = 0;
+	sink.Update(kContextTag, 4);
+	WriteUnitList(sink, keys, c.fields, c.count, index);
 }
 
 Hash
-HashContext(const ContextField *fields, uint32_t count)
+HashContext(const ContextView &context)
 {
 	Sha256 h;
-	WriteContext(h, fields, count);
+	WriteContext(h, context);
 	return h.Final();
 }
 
 template void WriteEvent<Sha256>(Sha256 &, const Hash &, const EventView &);
 template void WriteEvent<ByteSink>(ByteSink &, const Hash &, const EventView &);
-template void WriteContext<Sha256>(Sha256 &, const ContextField *, uint32_t);
-template void WriteContext<ByteSink>(ByteSink &, const ContextField *, uint32_t);
+template void WriteContext<Sha256>(Sha256 &, const ContextView &);
+template void WriteContext<ByteSink>(ByteSink &, const ContextView &);
 
 }  // namespace audit_chain::core

@@ -17,6 +17,10 @@
 
 namespace audit_chain::core {
 
+// The hash specification these functions implement (README, "Hash specification (format N)"),
+// stored in audit_chain.ledger.hash_format.
+constexpr int kHashFormat = 2;
+
 // Presence bits of a unit, and of the event's old_data/new_data maps.
 constexpr uint8_t kHasOld = 1;
 constexpr uint8_t kHasNew = 2;
@@ -84,17 +88,22 @@ void WriteEvent(Sink &sink, const Hash &previous, const EventView &event);
 // SHA-256 of WriteEvent's bytes: the hash stored with the event.
 Hash HashEvent(const Hash &previous, const EventView &event);
 
-// One context attribute (actor_id, session_user, ...); absent attributes are omitted.
-struct ContextField {
-	TextView name;
-	TextView value;
+// The context of an event (actor_id, session_user, ...): its attributes present, in canonical
+// key order, each a unit like a details member (key = attribute name, flags = kHasNew, the new
+// value one string token), committed under keys derived from the context's own salt. Erasing
+// an attribute keeps its commitment and explicit keys for the others, as for event units.
+struct ContextView {
+	const ValueUnit *fields;
+	uint32_t count;
+	const uint8_t *salt;           // kSaltSize bytes, null once an attribute was erased
 };
 
-static_assert(std::is_trivially_destructible_v<ContextField>);
+static_assert(std::is_trivially_destructible_v<ContextView>);
 
-// SHA-256("ACC1" || u32 n || (str name || str value)*), fields in canonical key order.
+// SHA-256("ACC2" || u32 n || (str name || u8 2 || C_i)*), C_i as ComputeCommitment with the
+// per-value key of field i derived from the context's salt (DeriveValueKey).
 template <typename Sink>
-void WriteContext(Sink &sink, const ContextField *fields, uint32_t count);
-Hash HashContext(const ContextField *fields, uint32_t count);
+void WriteContext(Sink &sink, const ContextView &context);
+Hash HashContext(const ContextView &context);
 
 }  // namespace audit_chain::core

@@ -19,7 +19,7 @@ struct TextView {
 };
 
 constexpr size_t kHashSize = 32;  // SHA-256 output
-constexpr size_t kSaltSize = 16;  // per-event secret salt
+constexpr size_t kSaltSize = 16;  // secret salt of an event, and of a context
 constexpr size_t kValueKeySize = 16;  // per-value commitment key
 constexpr size_t kUuidSize = 16;
 

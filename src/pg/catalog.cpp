@@ -63,9 +63,11 @@ CheckLayouts(const CatalogOids &c)
 									   JSONBOID, JSONBOID, JSONBOID, BYTEAOID, BYTEAOID, JSONBOID};
 	static const char *const contexts_cols[] = {"context_id", "actor_id", "actor_type", "session_user_name",
 												"current_user_name", "client_addr", "application_name",
-												"user_agent", "request_id", "session_id", "reason", "privileged"};
+												"user_agent", "request_id", "session_id", "reason", "privileged",
+												"salt", "erasure"};
 	static const Oid contexts_types[] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INETOID,
-										 TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID};
+										 TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID,
+										 BYTEAOID, JSONBOID};
 	static const char *const resources_cols[] = {"resource_ref", "resource_type"};
 	static const Oid resources_types[] = {INT4OID, TEXTOID};
 

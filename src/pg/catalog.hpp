@@ -47,7 +47,9 @@ enum ContextsAttr {
 	kCtxSessionId,
 	kCtxReason,
 	kCtxPrivileged,
-	kCtxNumAttrs = kCtxPrivileged
+	kCtxSalt,
+	kCtxErasure,
+	kCtxNumAttrs = kCtxErasure
 };
 
 // Attribute numbers of audit_chain.resources.

@@ -4,7 +4,10 @@
 #include "core/event_encoding.hpp"
 #include "pg/boundary.hpp"
 #include "pg/catalog.hpp"
+#include "core/hex.hpp"
 #include "pg/guc.hpp"
+#include "pg/jsonb_util.hpp"
+#include "pg/random_pool.hpp"
 #include "pg/row_writer.hpp"
 
 extern "C" {
@@ -18,10 +21,10 @@ extern "C" {
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inet.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "catalog/pg_authid.h"
-#include "access/htup_details.h"
 }
 
 namespace audit_chain::pg {
@@ -156,6 +159,13 @@ BuildContextRow(Datum *values, bool *nulls, int64 context_id)
 			values[o.attr - 1] = TextOf(o.value);
 	}
 	values[kCtxPrivileged - 1] = BoolGetDatum(IsPrivilegedRole(GetUserId()));
+	// The attributes' commitments are keyed by this salt, so that erasure can later replace
+	// one (an email used as actor_id) without changing the context hash.
+	bytea *salt = (bytea *) palloc(VARHDRSZ + core::kSaltSize);
+	SET_VARSIZE(salt, VARHDRSZ + core::kSaltSize);
+	RandomBytes(VARDATA(salt), core::kSaltSize);
+	values[kCtxSalt - 1] = PointerGetDatum(salt);
+	nulls[kCtxErasure - 1] = true;
 }
 
 void
@@ -170,42 +180,129 @@ Remember(int64 context_id, const core::Hash &hash, bool committed)
 
 }  // namespace
 
-core::Hash
-ContextHashFromRow(const Datum *values, const bool *nulls)
+const ContextAttribute kContextAttributes[] = {
+	{"reason", kCtxReason},
+	{"actor_id", kCtxActorId},
+	{"actor_type", kCtxActorType},
+	{"privileged", kCtxPrivileged},
+	{"request_id", kCtxRequestId},
+	{"session_id", kCtxSessionId},
+	{"user_agent", kCtxUserAgent},
+	{"client_addr", kCtxClientAddr},
+	{"current_user", kCtxCurrentUser},
+	{"session_user", kCtxSessionUser},
+	{"application_name", kCtxApplicationName},
+};
+static_assert(lengthof(kContextAttributes) == kContextAttributeCount);
+
+namespace {
+
+// Reads the erasure record {"value_keys": {"<name>": hex}, "commitments": {"<name>": hex}}
+// into the key and commitment of each attribute it names (NULL where it names none; names
+// that are no attribute are ignored, as the specification says).
+const char *
+ReadContextErasure(Jsonb *erasure, const uint8 **keys, const uint8 **commitments)
 {
-	// Field names and their columns, in canonical key order (by length, then bytewise).
-	static const struct {
+	if (!JB_ROOT_IS_OBJECT(erasure))
+		return "its erasure record is not an object";
+	const struct {
 		const char *name;
-		int attr;
-	} fields[] = {
-		{"reason", kCtxReason},
-		{"actor_id", kCtxActorId},
-		{"actor_type", kCtxActorType},
-		{"privileged", kCtxPrivileged},
-		{"request_id", kCtxRequestId},
-		{"session_id", kCtxSessionId},
-		{"user_agent", kCtxUserAgent},
-		{"client_addr", kCtxClientAddr},
-		{"current_user", kCtxCurrentUser},
-		{"session_user", kCtxSessionUser},
-		{"application_name", kCtxApplicationName},
-	};
-	core::ContextField out[lengthof(fields)];
-	uint32 n = 0;
-	for (const auto &f : fields) {
-		if (nulls[f.attr - 1])
+		const uint8 **out;
+		size_t size;
+	} sections[] = {{"value_keys", keys, core::kValueKeySize}, {"commitments", commitments, core::kHashSize}};
+	for (const auto &section : sections) {
+		JsonbValue *members = JsonbMember(&erasure->root, section.name);
+		if (members == NULL)
 			continue;
-		Datum v = values[f.attr - 1];
-		char *value = f.attr == kCtxClientAddr	 ? DatumGetCString(DirectFunctionCall1(inet_out, v))
-					  : f.attr == kCtxPrivileged ? pstrdup(DatumGetBool(v) ? "true" : "false")
-												 : TextDatumGetCString(v);
-		out[n].name = core::TextView{f.name, (uint32) strlen(f.name)};
-		out[n].value = core::TextView{value, (uint32) strlen(value)};
-		n++;
+		if (members->type != jbvBinary || !JsonContainerIsObject(members->val.binary.data))
+			return "its erasure record has a section that is not an object";
+		for (int a = 0; a < kContextAttributeCount; a++) {
+			JsonbValue *hex = JsonbMember(members->val.binary.data, kContextAttributes[a].name);
+			if (hex == NULL)
+				continue;
+			if (hex->type != jbvString)
+				return "its erasure record holds a non-string";
+			uint8 *bytes = (uint8 *) palloc(section.size);
+			std::string_view text(hex->val.string.val, hex->val.string.len);
+			CoreError err;
+			if (!RunCore(err, [&] { core::HexDecode(text, bytes, section.size); }))
+				return "its erasure record holds a malformed key or commitment";
+			section.out[a] = bytes;
+		}
 	}
-	core::Hash hash;
-	CallCore([&] { hash = core::HashContext(out, n); });
-	return hash;
+	return NULL;
+}
+
+}  // namespace
+
+const char *
+BuildContextView(const Datum *values, const bool *nulls, ContextUnits *out)
+{
+	const uint8 *keys[kContextAttributeCount] = {};
+	const uint8 *commitments[kContextAttributeCount] = {};
+	Jsonb *erasure = nulls[kCtxErasure - 1] ? NULL : DatumGetJsonbP(values[kCtxErasure - 1]);
+	if (erasure != NULL) {
+		const char *problem = ReadContextErasure(erasure, keys, commitments);
+		if (problem != NULL)
+			return problem;
+	}
+
+	// An attribute is present when its column holds it (an erased one reads "[ERASED]" or a
+	// pseudonym), and an erased client address, which leaves the inet column NULL.
+	uint32 n = 0;
+	for (int a = 0; a < kContextAttributeCount; a++) {
+		const ContextAttribute &attr = kContextAttributes[a];
+		out->unit_of_attribute[a] = -1;
+		const char *value;
+		if (!nulls[attr.attnum - 1]) {
+			Datum v = values[attr.attnum - 1];
+			value = attr.attnum == kCtxClientAddr	? DatumGetCString(DirectFunctionCall1(inet_out, v))
+					: attr.attnum == kCtxPrivileged ? (DatumGetBool(v) ? "true" : "false")
+													: TextDatumGetCString(v);
+		} else if (commitments[a] != NULL && attr.attnum == kCtxClientAddr) {
+			value = "[ERASED]";
+		} else {
+			continue;
+		}
+		out->tokens[n] = core::JsonToken{core::JsonKind::kString, 0, core::TextView{value, (uint32) strlen(value)}};
+		out->units[n] = core::ValueUnit{};
+		out->units[n].key = core::TextView{attr.name, (uint32) strlen(attr.name)};
+		out->units[n].flags = core::kHasNew;
+		out->units[n].new_value = &out->tokens[n];
+		out->units[n].new_tokens = 1;
+		out->units[n].value_key = keys[a];
+		out->units[n].commitment = commitments[a];
+		out->unit_of_attribute[a] = (int) n++;
+	}
+	out->view = core::ContextView{out->units, n, NULL};
+	if (!nulls[kCtxSalt - 1]) {
+		bytea *salt = DatumGetByteaPP(values[kCtxSalt - 1]);
+		if (VARSIZE_ANY_EXHDR(salt) != core::kSaltSize)
+			return "its salt is not 16 bytes";
+		out->view.salt = (const uint8 *) VARDATA_ANY(salt);
+	}
+	if (out->view.salt != NULL && erasure != NULL)
+		return "it has both a salt and an erasure record";
+	if (out->view.salt == NULL && erasure == NULL)
+		return "it has neither a salt nor an erasure record";
+	if (erasure != NULL)
+		for (uint32 i = 0; i < n; i++)
+			if (out->units[i].commitment == NULL && out->units[i].value_key == NULL)
+				return "its erasure record has no key for an attribute that was not erased";
+	return NULL;
+}
+
+const char *
+ContextHashFromRow(const Datum *values, const bool *nulls, core::Hash *hash)
+{
+	ContextUnits units;
+	const char *problem = BuildContextView(values, nulls, &units);
+	if (problem != NULL)
+		return problem;
+	CoreError err;
+	if (!RunCore(err, [&] { *hash = core::HashContext(units.view); }))
+		return pstrdup(err.message);
+	return NULL;
 }
 
 int64
@@ -231,7 +328,11 @@ InternCurrentContext(const CatalogOids *oids)
 	RowWriterAdd(&writer);
 	RowWriterClose(&writer);
 
-	Remember(context_id, ContextHashFromRow(values, nulls), false);
+	core::Hash hash;
+	const char *problem = ContextHashFromRow(values, nulls, &hash);
+	if (problem != NULL)
+		elog(ERROR, "new context %lld is malformed: %s", (long long) context_id, problem);
+	Remember(context_id, hash, false);
 	current.valid = true;
 	current.committed = false;
 	current.key = key;
@@ -240,7 +341,7 @@ InternCurrentContext(const CatalogOids *oids)
 }
 
 bool
-ReadContextHash(const CatalogOids *oids, Snapshot snapshot, int64 context_id, core::Hash *hash)
+ReadContextHash(const CatalogOids *oids, Snapshot snapshot, int64 context_id, core::Hash *hash, const char **problem)
 {
 	Relation rel = table_open(oids->contexts, AccessShareLock);
 	ScanKeyData key;
@@ -248,11 +349,12 @@ ReadContextHash(const CatalogOids *oids, Snapshot snapshot, int64 context_id, co
 	SysScanDesc scan = systable_beginscan(rel, oids->contexts_pkey, true, snapshot, 1, &key);
 	HeapTuple tuple = systable_getnext(scan);
 	bool found = HeapTupleIsValid(tuple);
+	*problem = NULL;
 	if (found) {
 		Datum values[kCtxNumAttrs];
 		bool nulls[kCtxNumAttrs];
 		heap_deform_tuple(tuple, RelationGetDescr(rel), values, nulls);
-		*hash = ContextHashFromRow(values, nulls);
+		*problem = ContextHashFromRow(values, nulls, hash);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -268,7 +370,15 @@ WriterContextHash(const CatalogOids *oids, Snapshot snapshot, int64 context_id, 
 		*hash = e->hash;
 		return true;
 	}
-	return ReadContextHash(oids, snapshot, context_id, hash);
+	const char *problem;
+	if (!ReadContextHash(oids, snapshot, context_id, hash, &problem))
+		return false;
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("context %lld of the audit trail is malformed: %s", (long long) context_id, problem),
+				 errhint("Run audit_chain.verify().")));
+	return true;
 }
 
 void

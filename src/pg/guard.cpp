@@ -81,7 +81,8 @@ audit_chain_refuse_change(PG_FUNCTION_ARGS)
 				 errmsg("audit_chain.refuse_change() can only be called as a trigger")));
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	const char *table = RelationGetRelationName(td->tg_relation);
-	if (audit_chain::pg::AuditUpdatesAllowed() && TRIGGER_FIRED_BY_UPDATE(td->tg_event) && strcmp(table, "events") == 0)
+	if (audit_chain::pg::AuditUpdatesAllowed() && TRIGGER_FIRED_BY_UPDATE(td->tg_event) &&
+		(strcmp(table, "events") == 0 || strcmp(table, "contexts") == 0))
 		return PointerGetDatum(NULL);  // erase() rewriting erased values (see sql_erase.cpp)
 	if (audit_chain::pg::RegistryWritesAllowed() && strcmp(table, "tracked_tables") == 0)
 		return PointerGetDatum(NULL);  // track(), configure(), DDL handling (see registry.cpp)

@@ -4,6 +4,7 @@
 // dumps the table's rows, restores the original identity into a freshly created extension.
 #include "pg/ledger.hpp"
 
+#include "core/event_encoding.hpp"
 #include "pg/catalog.hpp"
 #include "pg/row_writer.hpp"
 
@@ -87,7 +88,7 @@ GetOrCreateLedgerId(const CatalogOids *oids, pg_uuid_t *id)
 			*copy = *id;
 			slot->tts_values[0] = UUIDPGetDatum(copy);
 			slot->tts_values[1] = TimestampTzGetDatum(GetCurrentTimestamp());
-			slot->tts_values[2] = Int32GetDatum(1);
+			slot->tts_values[2] = Int32GetDatum(core::kHashFormat);
 			memset(slot->tts_isnull, 0, sizeof(bool) * 3);
 			RowWriterAdd(&writer);
 			RowWriterClose(&writer);

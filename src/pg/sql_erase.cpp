@@ -5,13 +5,15 @@
 // unit's commitment; the event's salt is destroyed and every other unit keeps an explicit
 // per-value key. The event hash is unchanged, so verify() stays valid, and nothing is left
 // from which an erased value could be brute-forced: its commitment is keyed by a key derived
-// from the destroyed salt. Old row versions remain in the table's files until VACUUM, and in
-// WAL and backups (see README).
+// from the destroyed salt. erase_value() erases context attributes (an email as actor_id) the
+// same way, under the context's own salt. Old row versions remain in the table's files until
+// VACUUM, and in WAL and backups (see README).
 #include "core/event_encoding.hpp"
 #include "core/hex.hpp"
 #include "pg/boundary.hpp"
 #include "pg/capture.hpp"
 #include "pg/catalog.hpp"
+#include "pg/context.hpp"
 #include "pg/event_view.hpp"
 #include "pg/guard.hpp"
 #include "pg/registry.hpp"
@@ -37,6 +39,7 @@ extern "C" {
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 }
 
@@ -319,14 +322,24 @@ MarkErased(Jsonb *map, List *erased, const ErasureNaming *naming)
 	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
 }
 
+// One member "name": "<hex of bytes>" of an erasure record section being built.
 void
-AppendHexMember(StringInfo buf, bool *first, uint32 index, const uint8 *bytes, size_t size)
+AppendNamedHex(StringInfo buf, bool *first, const char *name, const uint8 *bytes, size_t size)
 {
 	char hex[2 * core::kHashSize + 1];
 	CallCore([&] { core::HexEncode(bytes, size, hex); });
 	hex[2 * size] = '\0';
-	appendStringInfo(buf, "%s\"%u\": \"%s\"", *first ? "" : ", ", index, hex);
+	appendStringInfo(buf, "%s\"%s\": \"%s\"", *first ? "" : ", ", name, hex);
 	*first = false;
+}
+
+// Event units are named by their index.
+void
+AppendHexMember(StringInfo buf, bool *first, uint32 index, const uint8 *bytes, size_t size)
+{
+	char name[16];
+	snprintf(name, sizeof(name), "%u", index);
+	AppendNamedHex(buf, first, name, bytes, size);
 }
 
 // The row ids of a table without key are SHA-256 digests of the whole row as recorded: once
@@ -399,9 +412,11 @@ NoteRowDigestsOf(RowDigests *digests, const Datum *values, const bool *nulls)
 
 // Erases the chosen units of one stored event. `needle` NULL erases every unit; otherwise the
 // units holding the needle's value. Returns the number of units erased (0: the event is left
-// alone). The row digests of a changed event are noted in `digests` (when not NULL).
+// alone). The row digests of a changed event are noted in `digests` (when not NULL), its
+// context in *context_id.
 int
-EraseEvent(int32 chain_id, int64 seq, const Needle *needle, const ErasureNaming *naming, RowDigests *digests)
+EraseEvent(int32 chain_id, int64 seq, const Needle *needle, const ErasureNaming *naming, RowDigests *digests,
+		   int64 *context_id)
 {
 	Oid types[2] = {INT4OID, INT8OID};
 	Datum args[2] = {Int32GetDatum(chain_id), Int64GetDatum(seq)};
@@ -424,6 +439,7 @@ EraseEvent(int32 chain_id, int64 seq, const Needle *needle, const ErasureNaming 
 	Datum values[kEvNumAttrs];
 	bool nulls[kEvNumAttrs];
 	heap_deform_tuple(tuple, desc, values, nulls);
+	*context_id = DatumGetInt64(values[kEvContextId - 1]);
 
 	core::Hash context_hash = {};  // not part of what erasure changes; any value gives the same comparison
 	core::EventView view;
@@ -549,6 +565,8 @@ struct EraseCounts {
 	int64 events;
 	int64 units;
 	HTAB *changed;  // the events changed so far, so that one changed twice counts once
+	int64 contexts;
+	HTAB *erased_contexts;  // their events are counted once, when the contexts are erased
 };
 
 struct ChangedEvent {
@@ -564,7 +582,10 @@ NewCounts(void)
 	ctl.keysize = sizeof(ChangedEvent);
 	ctl.entrysize = sizeof(ChangedEvent);
 	ctl.hcxt = CurrentMemoryContext;
-	EraseCounts counts = {0, 0, hash_create("audit_chain erased events", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT)};
+	EraseCounts counts = {0, 0, hash_create("audit_chain erased events", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT),
+						  0, NULL};
+	ctl.keysize = ctl.entrysize = sizeof(int64);
+	counts.erased_contexts = hash_create("audit_chain erased contexts", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	return counts;
 }
 
@@ -589,10 +610,13 @@ EraseMatching(const char *sql, int nargs, Oid *types, Datum *args, const Needle 
 	for (uint64 i = 0; i < n; i++) {
 		CHECK_FOR_INTERRUPTS();
 		MemoryContext old = MemoryContextSwitchTo(per_event);
-		int units = EraseEvent(chains[i], seqs[i], needle, naming, digests);
+		int64 context_id;
+		int units = EraseEvent(chains[i], seqs[i], needle, naming, digests, &context_id);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(per_event);
-		if (units > 0) {
+		if (units > 0 && hash_search(counts->erased_contexts, &context_id, HASH_FIND, NULL) != NULL) {
+			counts->units += units;
+		} else if (units > 0) {
 			ChangedEvent key;
 			memset(&key, 0, sizeof(key));
 			key.chain_id = chains[i];
@@ -606,11 +630,229 @@ EraseMatching(const char *sql, int nargs, Oid *types, Datum *args, const Needle 
 	MemoryContextDelete(per_event);
 }
 
+
+// The context attributes erase_value() erases, and what an erased one reads: the actor and
+// session identifiers a pseudonym (one per value and erasure, so reports still group them),
+// free text "[ERASED]", the client address NULL. actor_type and privileged are no one's data.
+enum class ContextErasure { kKeep, kPseudonym, kMarker, kNull };
+
+ContextErasure
+ErasureOfAttribute(int attnum)
+{
+	switch (attnum) {
+		case kCtxActorId:
+		case kCtxSessionUser:
+		case kCtxCurrentUser:
+		case kCtxRequestId:
+		case kCtxSessionId:
+			return ContextErasure::kPseudonym;
+		case kCtxApplicationName:
+		case kCtxUserAgent:
+		case kCtxReason:
+			return ContextErasure::kMarker;
+		case kCtxClientAddr:
+			return ContextErasure::kNull;
+		default:
+			return ContextErasure::kKeep;
+	}
+}
+
+bool
+TextIs(const core::TextView &text, const char *value, size_t len)
+{
+	return text.size == len && memcmp(text.data, value, len) == 0;
+}
+
+// Erases the attributes of context context_id equal to value (a client address also in its
+// host() form), as EraseEvent erases units: each erased attribute keeps its commitment, every
+// other one an explicit key, the salt is destroyed and the context hash does not change.
+// Returns the number of attributes erased.
+int
+EraseContext(int64 context_id, const char *value, size_t len, const ErasureNaming *naming)
+{
+	Oid types[1] = {INT8OID};
+	Datum args[1] = {Int64GetDatum(context_id)};
+	// Locked, then read as it is now (see EraseEvent).
+	(void) RunAsExtensionOwner("SELECT FROM audit_chain.contexts WHERE context_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+							   1, types, args, NULL, false);
+	int rc = SPI_execute_with_args("SELECT * FROM audit_chain.contexts WHERE context_id OPERATOR(pg_catalog.=) $1", 1,
+								   types, args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		return 0;
+	HeapTuple tuple = SPI_copytuple(SPI_tuptable->vals[0]);
+	Datum values[kCtxNumAttrs];
+	bool nulls[kCtxNumAttrs];
+	heap_deform_tuple(tuple, SPI_tuptable->tupdesc, values, nulls);
+
+	ContextUnits before_units;
+	const char *problem = BuildContextView(values, nulls, &before_units);
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("context %lld of the audit trail is malformed: %s", (long long) context_id, problem),
+				 errhint("Run audit_chain.verify().")));
+	const core::ContextView &view = before_units.view;
+
+	bool erase[kContextAttributeCount] = {};
+	int erased_now = 0;
+	for (int a = 0; a < kContextAttributeCount; a++) {
+		int u = before_units.unit_of_attribute[a];
+		int attnum = kContextAttributes[a].attnum;
+		if (u < 0 || view.fields[u].commitment != NULL || ErasureOfAttribute(attnum) == ContextErasure::kKeep)
+			continue;
+		bool match = TextIs(view.fields[u].new_value[0].text, value, len);
+		if (!match && attnum == kCtxClientAddr) {
+			char *host = TextDatumGetCString(DirectFunctionCall1(network_host, values[attnum - 1]));
+			match = strlen(host) == len && memcmp(host, value, len) == 0;
+		}
+		erase[a] = match;
+		erased_now += match;
+	}
+	if (erased_now == 0)
+		return 0;
+
+	core::Hash before;
+	CallCore([&] { before = core::HashContext(view); });
+
+	// The new erasure record, keyed by attribute name.
+	StringInfoData keys, commitments;
+	initStringInfo(&keys);
+	initStringInfo(&commitments);
+	bool first_key = true, first_commitment = true;
+	Datum new_values[kCtxNumAttrs];
+	bool new_nulls[kCtxNumAttrs];
+	memcpy(new_values, values, sizeof(values));
+	memcpy(new_nulls, nulls, sizeof(nulls));
+	for (int a = 0; a < kContextAttributeCount; a++) {
+		int u = before_units.unit_of_attribute[a];
+		if (u < 0)
+			continue;
+		const core::ValueUnit &unit = view.fields[u];
+		const char *name = kContextAttributes[a].name;
+		if (unit.commitment != NULL) {
+			AppendNamedHex(&commitments, &first_commitment, name, unit.commitment, core::kHashSize);
+			continue;
+		}
+		uint8 key[core::kValueKeySize];
+		if (unit.value_key != NULL)
+			memcpy(key, unit.value_key, core::kValueKeySize);
+		else
+			CallCore([&] { core::DeriveValueKey(view.salt, (uint32) u, key); });
+		if (!erase[a]) {
+			AppendNamedHex(&keys, &first_key, name, key, core::kValueKeySize);
+			continue;
+		}
+		core::Hash c;
+		CallCore([&] { c = core::ComputeCommitment(key, unit); });
+		AppendNamedHex(&commitments, &first_commitment, name, c.bytes, core::kHashSize);
+		int attnum = kContextAttributes[a].attnum;
+		switch (ErasureOfAttribute(attnum)) {
+			case ContextErasure::kPseudonym:
+				new_values[attnum - 1] = CStringGetTextDatum(PseudonymOf(naming, value, len));
+				break;
+			case ContextErasure::kMarker:
+				new_values[attnum - 1] = CStringGetTextDatum(kErased);
+				break;
+			case ContextErasure::kNull:
+				new_nulls[attnum - 1] = true;
+				break;
+			case ContextErasure::kKeep:
+				break;
+		}
+	}
+	new_nulls[kCtxSalt - 1] = true;
+	new_values[kCtxErasure - 1] = DirectFunctionCall1(
+		jsonb_in, CStringGetDatum(psprintf("{\"value_keys\": {%s}, \"commitments\": {%s}}", keys.data, commitments.data)));
+	new_nulls[kCtxErasure - 1] = false;
+
+	// Check before writing: the context must hash exactly as before.
+	ContextUnits after_units;
+	problem = BuildContextView(new_values, new_nulls, &after_units);
+	core::Hash after;
+	if (problem == NULL)
+		CallCore([&] { after = core::HashContext(after_units.view); });
+	if (problem != NULL || memcmp(before.bytes, after.bytes, core::kHashSize) != 0)
+		elog(ERROR, "erasing context %lld would change its hash", (long long) context_id);
+
+	static const int updated[] = {kCtxActorId,	   kCtxSessionUser, kCtxCurrentUser, kCtxClientAddr,
+								  kCtxApplicationName, kCtxUserAgent,	 kCtxRequestId,	 kCtxSessionId,
+								  kCtxReason,		   kCtxErasure};
+	constexpr int kUpdated = lengthof(updated);
+	Oid utypes[kUpdated + 1] = {INT8OID};
+	Datum uvalues[kUpdated + 1] = {Int64GetDatum(context_id)};
+	char unulls[kUpdated + 2];
+	memset(unulls, ' ', sizeof(unulls));
+	unulls[kUpdated + 1] = '\0';
+	for (int i = 0; i < kUpdated; i++) {
+		int attnum = updated[i];
+		utypes[i + 1] = attnum == kCtxClientAddr ? INETOID : attnum == kCtxErasure ? JSONBOID : TEXTOID;
+		uvalues[i + 1] = new_values[attnum - 1];
+		unulls[i + 1] = new_nulls[attnum - 1] ? 'n' : ' ';
+	}
+	AllowAuditUpdates(true);
+	RunAsExtensionOwner("UPDATE audit_chain.contexts SET actor_id = $2, session_user_name = $3, current_user_name = $4,"
+						" client_addr = $5, application_name = $6, user_agent = $7, request_id = $8, session_id = $9,"
+						" reason = $10, erasure = $11, salt = NULL WHERE context_id OPERATOR(pg_catalog.=) $1",
+						kUpdated + 1, utypes, uvalues, unulls, false);
+	AllowAuditUpdates(false);
+	return erased_now;
+}
+
+// Erases `value` from the contexts listed by `sql` (returning context_id) with its arguments;
+// every event of an erased context counts as changed.
+void
+EraseContexts(const CatalogOids *oids, const char *sql, int nargs, Oid *types, Datum *args, const char *value,
+			  const ErasureNaming *naming, EraseCounts *counts)
+{
+	int rc = SPI_execute_with_args(sql, nargs, types, args, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not find the contexts to erase");
+	uint64 n = SPI_processed;
+	int64 *ids = (int64 *) palloc(sizeof(int64) * (n + 1));
+	for (uint64 i = 0; i < n; i++) {
+		bool isnull;
+		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	Datum *erased = (Datum *) palloc(sizeof(Datum) * (n + 1));
+	int nerased = 0;
+	MemoryContext per_context = AllocSetContextCreate(CurrentMemoryContext, "audit_chain erase", ALLOCSET_DEFAULT_SIZES);
+	for (uint64 i = 0; i < n; i++) {
+		CHECK_FOR_INTERRUPTS();
+		MemoryContext old = MemoryContextSwitchTo(per_context);
+		int attributes = EraseContext(ids[i], value, strlen(value), naming);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(per_context);
+		if (attributes == 0)
+			continue;
+		(void) hash_search(counts->erased_contexts, &ids[i], HASH_ENTER, NULL);
+		erased[nerased++] = Int64GetDatum(ids[i]);
+		counts->contexts++;
+		counts->units += attributes;
+	}
+	MemoryContextDelete(per_context);
+	if (nerased == 0)
+		return;
+	Oid ctypes[1] = {INT8ARRAYOID};
+	Datum cargs[1] = {
+		PointerGetDatum(construct_array(erased, nerased, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE))};
+	rc = SPI_execute_with_args("SELECT pg_catalog.count(*) FROM audit_chain.events"
+							   " WHERE context_id OPERATOR(pg_catalog.=) ANY ($1)",
+							   1, ctypes, cargs, NULL, true, 1);
+	bool isnull;
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not count the events of the erased contexts");
+	counts->events += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	// Sessions stop reusing an erased context once this commits (src/pg/context.cpp forgets
+	// its current context on a relcache invalidation of audit_chain.contexts): their next
+	// events, under the same settings, get a new context with the values in clear.
+	CacheInvalidateRelcacheByRelid(oids->contexts);
+}
+
 void
 RecordErasure(const CatalogOids *oids, const char *resource_type, const char *method, EraseCounts counts)
 {
-	char *json = psprintf("{\"method\": \"%s\", \"events\": %lld, \"values\": %lld}", method, (long long) counts.events,
-						  (long long) counts.units);
+	char *json = psprintf("{\"method\": \"%s\", \"events\": %lld, \"values\": %lld, \"contexts\": %lld}", method,
+						  (long long) counts.events, (long long) counts.units, (long long) counts.contexts);
 	SpoolEvent(oids, "ERASE", resource_type, NULL, NULL, NULL,
 			   DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json))), 's');
 }
@@ -747,8 +989,25 @@ audit_chain_erase_value(PG_FUNCTION_ARGS)
 		scope);
 	ErasureNaming naming;
 	InitNaming(&naming, NULL);
-	RowDigests digests = {NIL, CurrentMemoryContext};
 	EraseCounts counts = NewCounts();
+	// The contexts first (with target: those of the table's events; a context is shared by
+	// every event under it, all of which then read the erased attribute).
+	char *context_sql = psprintf(
+		"SELECT c.context_id FROM audit_chain.contexts c"
+		" WHERE (c.actor_id OPERATOR(pg_catalog.=) $7 OR c.session_user_name OPERATOR(pg_catalog.=) $7"
+		"    OR c.current_user_name OPERATOR(pg_catalog.=) $7 OR c.application_name OPERATOR(pg_catalog.=) $7"
+		"    OR c.user_agent OPERATOR(pg_catalog.=) $7 OR c.request_id OPERATOR(pg_catalog.=) $7"
+		"    OR c.session_id OPERATOR(pg_catalog.=) $7 OR c.reason OPERATOR(pg_catalog.=) $7"
+		"    OR pg_catalog.host(c.client_addr) OPERATOR(pg_catalog.=) $7"
+		"    OR pg_catalog.abbrev(c.client_addr) OPERATOR(pg_catalog.=) $7)%s"
+		" ORDER BY c.context_id",
+		PG_ARGISNULL(1) ? ""
+						: psprintf(" AND c.context_id IN (SELECT e.context_id FROM audit_chain.events e"
+								   " JOIN audit_chain.resources r ON r.resource_ref OPERATOR(pg_catalog.=) e.resource_ref"
+								   " WHERE true%s)",
+								   scope));
+	EraseContexts(oids, context_sql, 7, types, args, value, &naming, &counts);
+	RowDigests digests = {NIL, CurrentMemoryContext};
 	EraseMatching(sql, nargs, types, args, &needle, &naming, &digests, &counts);
 	// The row digests of the changed events, and of every other version of those rows (found
 	// through the table's events that name one of them; the list grows while this runs), each

@@ -82,19 +82,24 @@ Fail(Verifier *v, int32 chain, int64 seq, const char *fmt, ...)
 	return false;
 }
 
-bool
+// The hash of context `id`; NULL, or why the event cannot be checked (a malformed context
+// is not cached: each of its events reports it).
+const char *
 ContextHash(Verifier *v, int64 id, core::Hash *hash)
 {
 	ContextSlot &slot = v->contexts[(uint64) id % kContextSlots];
 	if (slot.id == id && id != 0) {
 		*hash = slot.hash;
-		return true;
+		return NULL;
 	}
-	if (!ReadContextHash(v->oids, v->snapshot, id, hash))
-		return false;
+	const char *problem;
+	if (!ReadContextHash(v->oids, v->snapshot, id, hash, &problem))
+		return "its context row is missing";
+	if (problem != NULL)
+		return psprintf("its context %lld is malformed: %s", (long long) id, problem);
 	slot.id = id;
 	slot.hash = *hash;
-	return true;
+	return NULL;
 }
 
 const char *
@@ -276,13 +281,17 @@ CheckEvent(Verifier *v, ChainRun *run, Datum *values, bool *nulls)
 	core::EventView view;
 	if (nulls[kEvHash - 1] || VARSIZE_ANY_EXHDR(DatumGetByteaPP(values[kEvHash - 1])) != core::kHashSize)
 		problem = "it has no valid hash";
-	else if (nulls[kEvContextId - 1] || !ContextHash(v, DatumGetInt64(values[kEvContextId - 1]), &context_hash))
+	else if (nulls[kEvContextId - 1])
 		problem = "its context row is missing";
-	else if (nulls[kEvResourceRef - 1] ||
-			 (resource_type = ResourceType(v, DatumGetInt32(values[kEvResourceRef - 1]))) == NULL)
-		problem = "its resource row is missing";
 	else
-		problem = BuildEventView(values, nulls, &context_hash, resource_type, &view);
+		problem = ContextHash(v, DatumGetInt64(values[kEvContextId - 1]), &context_hash);
+	if (problem == NULL) {
+		if (nulls[kEvResourceRef - 1] ||
+			(resource_type = ResourceType(v, DatumGetInt32(values[kEvResourceRef - 1]))) == NULL)
+			problem = "its resource row is missing";
+		else
+			problem = BuildEventView(values, nulls, &context_hash, resource_type, &view);
+	}
 
 	core::LinkStatus status = core::LinkStatus::kOk;
 	core::Hash computed;

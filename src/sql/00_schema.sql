@@ -25,6 +25,6 @@ COMMENT ON SCHEMA audit_chain IS 'audit_chain: tamper-evident audit trail (event
 CREATE TABLE audit_chain.ledger (
     ledger_id   uuid        NOT NULL PRIMARY KEY,
     created_at  timestamptz NOT NULL,
-    hash_format integer     NOT NULL CHECK (hash_format = 1)
+    hash_format integer     NOT NULL CHECK (hash_format = 2)
 );
 COMMENT ON TABLE audit_chain.ledger IS 'identity of this audit trail; one row, created with the first event';

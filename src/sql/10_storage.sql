@@ -21,7 +21,11 @@ CREATE TABLE audit_chain.contexts (
     request_id        text,
     session_id        text,
     reason            text,
-    privileged        boolean NOT NULL
+    privileged        boolean NOT NULL,
+    -- Keys the attributes' commitments in the context hash; erasing an attribute deletes it
+    -- and keeps, in erasure, the erased attribute's commitment and a key for every other.
+    salt              bytea,
+    erasure           jsonb
 );
 CREATE INDEX contexts_actor_id_idx ON audit_chain.contexts (actor_id);
 COMMENT ON TABLE audit_chain.contexts IS 'who/where/why of events, shared by the events of a session while it does not change';

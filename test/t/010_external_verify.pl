@@ -165,6 +165,21 @@ is( $node->safe_psql('postgres',
 	't',
 	'some events carry an erasure record and no salt');
 
+# Context attributes: the actor, the client address and the user agent of a context erased
+# (one attribute after another, each erasure building on the record of the one before).
+for my $value ('alice@example.com', '203.0.113.9', 'sync/2.1 (linux)')
+{
+	cmp_ok($node->safe_psql('postgres', qq{SELECT audit_chain.erase_value('$value')}),
+		'>=', 1, "erase_value('$value') erased a context attribute");
+}
+is( $node->safe_psql('postgres',
+		q{SELECT count(*) FILTER (WHERE erasure IS NOT NULL AND salt IS NULL) >= 2
+		     AND count(*) FILTER (WHERE erasure->'commitments' ?& ARRAY['client_addr', 'user_agent']) = 1
+		     AND count(*) FILTER (WHERE strpos(contexts::text, 'alice@example.com') > 0) = 0
+		    FROM audit_chain.contexts}),
+	't',
+	'contexts carry erasure records; the erased actor is gone');
+
 # Every event names a table, or audit_chain itself for TRACK/ERASE bookkeeping.
 is( $node->safe_psql('postgres',
 		q{SELECT count(*) FROM audit_chain.audit_events
@@ -302,6 +317,24 @@ check_both(
 	'digest value altered', 1,
 	qr/^INVALID: the digest value does not match its heads: the digest was altered$/,
 	'--digest', write_file("$dir/bad_digest.json", "$bad_digest\n"), $events_file);
+
+# An erased context attribute given back its value, and one that was not erased changed.
+my ($ctx_target) = grep { $lines[$_] =~ /"context": \{[^\n]*"actor_id": "\[ERASED:[0-9a-f]{16}\]"/ } 0 .. $#lines;
+ok(defined $ctx_target, 'found an event under the context whose actor was erased');
+my @unerased = @lines;
+$unerased[$ctx_target] =~ s/("actor_id": )"\[ERASED:[0-9a-f]{16}\]"/$1"alice\@example.com"/;
+($chain, $seq) = position($lines[$ctx_target]);
+check_both(
+	'an erased context attribute given back its value', 1,
+	qr/^INVALID: event $seq of chain $chain /,
+	write_file("$dir/unerased.jsonl", join('', map { "$_\n" } @unerased)));
+my @reworded = @lines;
+$reworded[$ctx_target] =~ s/("request_id": )"req-001"/$1"req-002"/;
+isnt($reworded[$ctx_target], $lines[$ctx_target], 'the request_id was rewritten');
+check_both(
+	'an attribute of an erased context changed', 1,
+	qr/^INVALID: event $seq of chain $chain does not match its hash/,
+	write_file("$dir/reworded.jsonl", join('', map { "$_\n" } @reworded)));
 
 # Not an export at all: parse error.
 check_both('garbage line', 2, qr/^$/,

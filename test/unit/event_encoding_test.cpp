@@ -14,7 +14,6 @@
 namespace audit_chain::test {
 namespace {
 
-using core::ContextField;
 using core::HashEvent;
 
 const std::string kPrevious = Sha("previous event");
@@ -570,47 +569,244 @@ TEST(EventEncoding, WrongErasureDataChangesTheHash)
 
 // ---- context ----
 
+// Owning builder of a core::ContextView: attributes as string units, with the context's salt.
+struct TestContext {
+	std::vector<TestUnit> fields;  // canonical key order
+	std::optional<std::string> salt = FromHex("f0e1d2c3b4a5968778695a4b3c2d1e0f");
+
+	TestContext &Add(std::string name, std::string value)
+	{
+		Tokens t;
+		t.str(std::move(value));
+		fields.push_back(NewOnly(std::move(name), std::move(t)));
+		return *this;
+	}
+
+	const core::ContextView &View()
+	{
+		units_.clear();
+		for (const TestUnit &f : fields) {
+			core::ValueUnit v{};
+			v.key = test::View(f.key);
+			v.flags = f.flags();
+			v.new_value = f.has_new ? f.new_value.data() : nullptr;
+			v.new_tokens = f.has_new ? f.new_value.size() : 0;
+			v.old_value = f.has_old ? f.old_value.data() : nullptr;
+			v.old_tokens = f.has_old ? f.old_value.size() : 0;
+			v.value_key = f.value_key ? U8(*f.value_key) : nullptr;
+			v.commitment = f.commitment ? U8(*f.commitment) : nullptr;
+			units_.push_back(v);
+		}
+		view_ = core::ContextView{units_.data(), static_cast<uint32_t>(units_.size()), salt ? U8(*salt) : nullptr};
+		return view_;
+	}
+
+	std::string Hash() { return HashBytes(core::HashContext(View())); }
+
+	// As erasure leaves it: the salt gone, the listed fields replaced by their commitment and
+	// `marker`, every other field with its derived key.
+	void Erase(const std::vector<uint32_t> &erased, const std::string &marker = "[ERASED]")
+	{
+		for (uint32_t i = 0; i < fields.size(); i++) {
+			std::string key = SpecValueKey(*salt, i);
+			if (std::find(erased.begin(), erased.end(), i) != erased.end()) {
+				fields[i].commitment = SpecCommitment(key, fields[i]);
+				fields[i].new_value = Tokens(), fields[i].new_value.str(marker);
+			} else {
+				fields[i].value_key = key;
+			}
+		}
+		salt.reset();
+	}
+
+private:
+	std::vector<core::ValueUnit> units_;
+	core::ContextView view_{};
+};
+
+// Fields in canonical order (by length, then bytewise), as audit_chain.contexts yields them.
+TestContext
+RichContext()
+{
+	TestContext c;
+	c.Add("reason", "ticket #12")
+		.Add("actor_id", "alice@example.com")
+		.Add("actor_type", "user")
+		.Add("client_addr", "192.0.2.7")
+		.Add("current_user", "app")
+		.Add("session_user", "app")
+		.Add("application_name", "psql \xc3\xa9");
+	return c;
+}
+
+// The specification, written out: per-field keys from the context's salt, commitments as
+// for a details member, then the field list.
+std::string
+SpecContextBytes(const TestContext &c)
+{
+	Bytes b;
+	b.raw("ACC2").u32(static_cast<uint32_t>(c.fields.size()));
+	for (uint32_t i = 0; i < c.fields.size(); i++) {
+		const TestUnit &f = c.fields[i];
+		std::string commitment = f.commitment ? *f.commitment
+											  : SpecCommitment(f.value_key ? *f.value_key : SpecValueKey(*c.salt, i), f);
+		b.str(f.key).u8(2).raw(commitment);
+	}
+	return b.bytes();
+}
+
 TEST(EventEncoding, ContextHashFollowsTheSpec)
 {
-	std::vector<std::pair<std::string, std::string>> fields = {
-		{"reason", "ticket #12"},          {"actor_id", "alice"},         {"actor_type", "user"},
-		{"client_addr", "192.0.2.7"},      {"current_user", "app"},       {"session_user", "app"},
-		{"application_name", "psql \xc3\xa9"},
-	};
-	std::vector<ContextField> view;
-	Bytes want;
-	want.raw("ACC1").u32(static_cast<uint32_t>(fields.size()));
-	for (auto &[k, v] : fields) {
-		view.push_back({View(k), View(v)});
-		want.str(k).str(v);
-	}
+	TestContext c = RichContext();
 	core::ByteSink s;
-	core::WriteContext(s, view.data(), static_cast<uint32_t>(view.size()));
-	EXPECT_EQ(ToHex(s.bytes()), ToHex(want.bytes()));
-	EXPECT_EQ(ToHex(core::HashContext(view.data(), static_cast<uint32_t>(view.size()))), ToHex(want.sha()));
+	core::WriteContext(s, c.View());
+	EXPECT_EQ(ToHex(s.bytes()), ToHex(SpecContextBytes(c)));
+	EXPECT_EQ(ToHex(c.Hash()), ToHex(Sha(SpecContextBytes(c))));
+	// Written out completely for the first field: key 0 of the salt, flags 2, 's' str(value).
+	std::string key0 = SpecValueKey(*c.salt, 0);
+	std::string f0 = Bytes().raw("ACV1").raw(key0).u8(2).u8('s').str("ticket #12").sha();
+	EXPECT_EQ(ToHex(SpecContextBytes(c).substr(8, 4 + 6 + 1 + 32)),
+			  ToHex(Bytes().str("reason").u8(2).raw(f0).bytes()));
 }
 
 TEST(EventEncoding, EmptyContext)
 {
-	EXPECT_EQ(ToHex(core::HashContext(nullptr, 0)), ToHex(Bytes().raw("ACC1").u32(0).sha()));
+	TestContext c;
+	EXPECT_EQ(ToHex(c.Hash()), ToHex(Bytes().raw("ACC2").u32(0).sha()));
+}
+
+TEST(EventEncoding, ContextHashDependsOnTheSaltAndEveryField)
+{
+	TestContext c = RichContext();
+	const std::string want = c.Hash();
+	TestContext other_salt = RichContext();
+	(*other_salt.salt)[0] ^= 1;
+	EXPECT_NE(ToHex(other_salt.Hash()), ToHex(want));
+	for (uint32_t i = 0; i < c.fields.size(); i++) {
+		TestContext changed = RichContext();
+		changed.fields[i].new_value = Tokens();
+		changed.fields[i].new_value.str("changed");
+		EXPECT_NE(ToHex(changed.Hash()), ToHex(want)) << c.fields[i].key;
+		TestContext renamed = RichContext();
+		renamed.fields[i].key += "x";
+		if (i + 1 == c.fields.size()) {  // still canonical only when it stays last
+			EXPECT_NE(ToHex(renamed.Hash()), ToHex(want));
+		}
+		TestContext dropped = RichContext();
+		dropped.fields.erase(dropped.fields.begin() + i);
+		EXPECT_NE(ToHex(dropped.Hash()), ToHex(want)) << c.fields[i].key;
+	}
 }
 
 TEST(EventEncoding, ContextFieldsMustBeCanonical)
 {
-	ContextField out_of_order[] = {{View("actor_id"), View("a")}, {View("reason"), View("r")}};
-	EXPECT_CORE_ERROR(core::HashContext(out_of_order, 2), ErrorCode::kInternal);
-	ContextField duplicate[] = {{View("reason"), View("a")}, {View("reason"), View("b")}};
-	EXPECT_CORE_ERROR(core::HashContext(duplicate, 2), ErrorCode::kInternal);
-	ContextField same_length[] = {{View("session_id"), View("a")}, {View("request_id"), View("b")}};
-	EXPECT_CORE_ERROR(core::HashContext(same_length, 2), ErrorCode::kInternal);
+	TestContext out_of_order;
+	out_of_order.Add("actor_id", "a").Add("reason", "r");
+	EXPECT_CORE_ERROR(out_of_order.Hash(), ErrorCode::kDataCorrupted);
+	TestContext duplicate;
+	duplicate.Add("reason", "a").Add("reason", "b");
+	EXPECT_CORE_ERROR(duplicate.Hash(), ErrorCode::kDataCorrupted);
+	TestContext same_length;
+	same_length.Add("session_id", "a").Add("request_id", "b");
+	EXPECT_CORE_ERROR(same_length.Hash(), ErrorCode::kDataCorrupted);
+}
+
+TEST(EventEncoding, ContextFieldsAreNamedStrings)
+{
+	TestContext unnamed;
+	unnamed.Add("", "x");
+	EXPECT_CORE_ERROR(unnamed.Hash(), ErrorCode::kDataCorrupted);
+	TestContext number;
+	number.Add("reason", "x");
+	number.fields[0].new_value = Tokens(), number.fields[0].new_value.num("1");
+	EXPECT_CORE_ERROR(number.Hash(), ErrorCode::kDataCorrupted);
+	TestContext with_old;
+	with_old.Add("reason", "x");
+	with_old.fields[0].has_old = true;
+	with_old.fields[0].old_value.str("y");
+	EXPECT_CORE_ERROR(with_old.Hash(), ErrorCode::kDataCorrupted);
 }
 
 TEST(EventEncoding, ContextValuesAreDelimited)
 {
 	// Length prefixes keep "ab"+"c" apart from "a"+"bc".
-	ContextField x[] = {{View("a"), View("bc")}};
-	ContextField y[] = {{View("ab"), View("c")}};
-	EXPECT_NE(ToHex(core::HashContext(x, 1)), ToHex(core::HashContext(y, 1)));
+	TestContext x, y;
+	x.Add("a", "bc");
+	y.Add("ab", "c");
+	y.salt = x.salt;
+	EXPECT_NE(ToHex(x.Hash()), ToHex(y.Hash()));
+}
+
+// Erasing context attributes (an email used as actor_id, the end user's address) keeps the
+// context hash, and with it every event that refers to the context.
+TEST(EventEncoding, ErasingContextFieldsKeepsTheHash)
+{
+	const std::string want = RichContext().Hash();
+	const std::vector<std::vector<uint32_t>> cases = {{}, {1}, {3}, {1, 3}, {0, 1, 2, 3, 4, 5, 6}};
+	for (const auto &erased : cases) {
+		TestContext c = RichContext();
+		c.Erase(erased);
+		EXPECT_EQ(ToHex(c.Hash()), ToHex(want)) << erased.size();
+		core::ByteSink s;
+		core::WriteContext(s, c.View());
+		EXPECT_EQ(ToHex(s.bytes()), ToHex(SpecContextBytes(c)));
+	}
+	// An erased actor_id may read as a pseudonym, which keeps an erased actor's events together.
+	const uint8_t secret[32] = {7};
+	char pseudonym[core::kErasedPseudonymSize + 1];
+	core::ErasedPseudonym(secret, sizeof(secret), "alice@example.com", 17, pseudonym);
+	TestContext p = RichContext();
+	p.Erase({1}, pseudonym);
+	EXPECT_EQ(ToHex(p.Hash()), ToHex(want));
+}
+
+TEST(EventEncoding, ErasedContextFieldsMustReadErased)
+{
+	TestContext c = RichContext();
+	c.Erase({1});
+	c.fields[1].new_value = Tokens(), c.fields[1].new_value.str("mallory");
+	EXPECT_CORE_ERROR(c.Hash(), ErrorCode::kDataCorrupted);
+}
+
+TEST(EventEncoding, ContextSaltAndErasureRecordNeverTogether)
+{
+	TestContext both = RichContext();
+	std::string salt = *both.salt;
+	both.Erase({1});
+	both.salt = salt;
+	EXPECT_CORE_ERROR(both.Hash(), ErrorCode::kDataCorrupted);
+	TestContext key_and_salt = RichContext();
+	key_and_salt.fields[0].value_key = SpecValueKey(*key_and_salt.salt, 0);
+	EXPECT_CORE_ERROR(key_and_salt.Hash(), ErrorCode::kDataCorrupted);
+}
+
+TEST(EventEncoding, ContextWithoutSaltNeedsAKeyForEveryField)
+{
+	TestContext c = RichContext();
+	c.Erase({1});
+	c.fields[4].value_key.reset();
+	EXPECT_CORE_ERROR(c.Hash(), ErrorCode::kDataCorrupted);
+	TestContext none = RichContext();
+	none.salt.reset();
+	EXPECT_CORE_ERROR(none.Hash(), ErrorCode::kDataCorrupted);
+}
+
+TEST(EventEncoding, WrongContextErasureDataChangesTheHash)
+{
+	const std::string want = RichContext().Hash();
+	TestContext wrong_key = RichContext();
+	wrong_key.Erase({1});
+	(*wrong_key.fields[0].value_key)[0] ^= 1;
+	EXPECT_NE(ToHex(wrong_key.Hash()), ToHex(want));
+	TestContext wrong_commitment = RichContext();
+	wrong_commitment.Erase({1});
+	(*wrong_commitment.fields[1].commitment)[31] ^= 1;
+	EXPECT_NE(ToHex(wrong_commitment.Hash()), ToHex(want));
+	// Keys belong to their index: swapped keys do not verify.
+	TestContext swapped = RichContext();
+	swapped.Erase({1});
+	std::swap(swapped.fields[2].value_key, swapped.fields[3].value_key);
+	EXPECT_NE(ToHex(swapped.Hash()), ToHex(want));
 }
 
 }  // namespace

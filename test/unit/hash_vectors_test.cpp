@@ -111,10 +111,22 @@ TEST_F(HashVectors, CoverWhatTheyPromise)
 	ASSERT_EQ(events.size(), 7u);
 	std::map<std::string, int> actions;
 	bool erased = false, unicode_keys = false, truncate_without_units = false, details = false;
+	bool salted_context = false, erased_context = false, erased_marker = false, erased_pseudonym = false;
 	for (const Node &v : events) {
 		ExportEvent e(v["event"].Text());
 		actions[std::string(e.view.action.str())]++;
 		erased |= !e.has_salt && v["event"]["erasure"].token().kind == JsonKind::kObject;
+		salted_context |= e.has_context_salt && !e.context_fields.empty();
+		if (!e.has_context_salt && v["event"]["context_erasure"].token().kind == JsonKind::kObject) {
+			erased_context = true;
+			for (const core::ValueUnit &f : e.context_fields) {
+				if (f.commitment == nullptr)
+					continue;
+				const std::string_view reads = f.new_value[0].text.str();
+				erased_marker |= reads == "[ERASED]";
+				erased_pseudonym |= reads.size() == core::kErasedPseudonymSize && reads.substr(0, 8) == "[ERASED:";
+			}
+		}
 		details |= e.view.has_details && e.view.detail_count > 0;
 		if (e.view.action.str() == "TRUNCATE")
 			truncate_without_units = e.units.empty() && e.view.resource_id == nullptr && e.view.data_flags == 0;
@@ -127,6 +139,10 @@ TEST_F(HashVectors, CoverWhatTheyPromise)
 	EXPECT_EQ(actions["TRUNCATE"], 1);
 	EXPECT_EQ(actions["LOGIN"], 1);
 	EXPECT_TRUE(erased);
+	EXPECT_TRUE(salted_context);
+	EXPECT_TRUE(erased_context);
+	EXPECT_TRUE(erased_marker);
+	EXPECT_TRUE(erased_pseudonym);
 	EXPECT_TRUE(details);
 	EXPECT_TRUE(unicode_keys);
 	EXPECT_TRUE(truncate_without_units);
@@ -145,6 +161,50 @@ TEST_F(HashVectors, GenesisHashes)
 		EXPECT_EQ(ToHex(b.bytes()), g["bytes"].Str());
 		EXPECT_EQ(ToHex(core::GenesisHash(ledger, chain)), g["hash"].Str());
 	}
+}
+
+// Checks one entry of expected.units or expected.context_fields against the unit read from the
+// event: its key (derived from `salt` as the specification says, or the erasure record's), its
+// commitment bytes written out by hand, its commitment.
+void
+ExpectUnit(const Node &u, const core::ValueUnit &unit, uint32_t i, const uint8_t *salt, const char *salt_member,
+		   const char *record_member)
+{
+	EXPECT_EQ(u["index"].Int(), i);
+	EXPECT_EQ(u["flags"].Int(), unit.flags);
+	if (u.Has("erased")) {
+		EXPECT_EQ(u["erased"].token().kind, JsonKind::kTrue);
+		ASSERT_NE(unit.commitment, nullptr);
+		EXPECT_EQ(Hex(unit.commitment, 32), u["commitment"].Str());
+		EXPECT_FALSE(u.Has("value_key"));
+		return;
+	}
+	EXPECT_EQ(unit.commitment, nullptr);
+	uint8_t key[16];
+	if (u["value_key_from"].Str() == salt_member) {
+		ASSERT_NE(salt, nullptr);
+		EXPECT_EQ(unit.value_key, nullptr);
+		core::DeriveValueKey(salt, i, key);
+		std::string spec_key = Bytes().raw("ACK1").raw(std::string(reinterpret_cast<const char *>(salt), 16)).u32(i / 2).sha();
+		EXPECT_EQ(ToHex(key, 16), ToHex(spec_key.substr((i % 2) * 16, 16)));
+	} else {
+		EXPECT_EQ(u["value_key_from"].Str(), record_member);
+		ASSERT_NE(unit.value_key, nullptr);
+		std::memcpy(key, unit.value_key, 16);
+	}
+	EXPECT_EQ(ToHex(key, 16), u["value_key"].Str());
+	// Commitment bytes written out by hand from the spec.
+	Bytes cb;
+	cb.raw("ACV1").raw(std::string(reinterpret_cast<char *>(key), 16)).u8(unit.flags);
+	core::ByteSink values;
+	if (unit.flags & core::kHasOld)
+		core::EncodeJsonValue(values, unit.old_value, unit.old_tokens);
+	if (unit.flags & core::kHasNew)
+		core::EncodeJsonValue(values, unit.new_value, unit.new_tokens);
+	cb.raw(values.bytes());
+	EXPECT_EQ(ToHex(cb.bytes()), u["commitment_bytes"].Str());
+	EXPECT_EQ(ToHex(cb.sha()), u["commitment"].Str());
+	EXPECT_EQ(ToHex(core::ComputeCommitment(key, unit)), u["commitment"].Str());
 }
 
 TEST_F(HashVectors, EveryIntermediateValue)
@@ -167,57 +227,37 @@ TEST_F(HashVectors, EveryIntermediateValue)
 		EXPECT_EQ(x["previous_hash"].Str(), previous);
 		EXPECT_EQ(e.seq, ++count[e.chain_id]);  // listed in chain order
 
-		// Context.
+		// Context: each field committed under the context's salt (or its erasure record), then
+		// "ACC2" || u32(n) || (str(name) || u8(2) || F_i)* written out by hand.
+		auto fields = x["context_fields"].Elements();
+		ASSERT_EQ(fields.size(), e.context_fields.size());
+		Bytes spec_ctx;
+		spec_ctx.raw("ACC2").u32(static_cast<uint32_t>(fields.size()));
+		for (uint32_t i = 0; i < fields.size(); i++) {
+			SCOPED_TRACE("context field " + std::to_string(i));
+			const core::ValueUnit &field = e.context_fields[i];
+			EXPECT_EQ(fields[i]["name"].Str(), field.key.str());
+			EXPECT_EQ(field.flags, core::kHasNew);
+			ExpectUnit(fields[i], field, i, e.has_context_salt ? e.context_salt : nullptr, "context_salt",
+					   "context_erasure");
+			spec_ctx.str(std::string(field.key.str())).u8(2).raw(FromHex(fields[i]["commitment"].Str()));
+		}
 		core::ByteSink ctx;
-		core::WriteContext(ctx, e.context.data(), static_cast<uint32_t>(e.context.size()));
+		core::WriteContext(ctx, e.context);
+		EXPECT_EQ(ToHex(ctx.bytes()), ToHex(spec_ctx.bytes()));
 		EXPECT_EQ(ToHex(ctx.bytes()), x["context_bytes"].Str());
 		EXPECT_EQ(ToHex(e.context_hash), x["context_hash"].Str());
 		EXPECT_EQ(ToHex(Sha(ctx.bytes())), x["context_hash"].Str());
+		EXPECT_EQ(ToHex(core::HashContext(e.context)), x["context_hash"].Str());
 
 		// Units.
 		auto units = x["units"].Elements();
 		ASSERT_EQ(units.size(), e.units.size());
 		for (uint32_t i = 0; i < units.size(); i++) {
 			SCOPED_TRACE("unit " + std::to_string(i));
-			const Node u = units[i];
-			const core::ValueUnit &unit = e.units[i];
-			EXPECT_EQ(u["index"].Int(), i);
-			const std::string kind = u["unit"].Str();
-			EXPECT_EQ(e.unit_names[i], kind == "resource_id" ? kind : kind + " " + u["key"].Str());
-			EXPECT_EQ(u["flags"].Int(), unit.flags);
-			if (u.Has("erased")) {
-				EXPECT_EQ(u["erased"].token().kind, JsonKind::kTrue);
-				ASSERT_NE(unit.commitment, nullptr);
-				EXPECT_EQ(Hex(unit.commitment, 32), u["commitment"].Str());
-				EXPECT_FALSE(u.Has("value_key"));
-				continue;
-			}
-			EXPECT_EQ(unit.commitment, nullptr);
-			uint8_t key[16];
-			if (u["value_key_from"].Str() == "salt") {
-				ASSERT_TRUE(e.has_salt);
-				EXPECT_EQ(unit.value_key, nullptr);
-				core::DeriveValueKey(e.salt, i, key);
-				std::string spec_key = Bytes().raw("ACK1").raw(std::string(reinterpret_cast<char *>(e.salt), 16)).u32(i / 2).sha();
-				EXPECT_EQ(ToHex(key, 16), ToHex(spec_key.substr((i % 2) * 16, 16)));
-			} else {
-				EXPECT_EQ(u["value_key_from"].Str(), "erasure");
-				ASSERT_NE(unit.value_key, nullptr);
-				std::memcpy(key, unit.value_key, 16);
-			}
-			EXPECT_EQ(ToHex(key, 16), u["value_key"].Str());
-			// Commitment bytes written out by hand from the spec.
-			Bytes cb;
-			cb.raw("ACV1").raw(std::string(reinterpret_cast<char *>(key), 16)).u8(unit.flags);
-			core::ByteSink values;
-			if (unit.flags & core::kHasOld)
-				core::EncodeJsonValue(values, unit.old_value, unit.old_tokens);
-			if (unit.flags & core::kHasNew)
-				core::EncodeJsonValue(values, unit.new_value, unit.new_tokens);
-			cb.raw(values.bytes());
-			EXPECT_EQ(ToHex(cb.bytes()), u["commitment_bytes"].Str());
-			EXPECT_EQ(ToHex(cb.sha()), u["commitment"].Str());
-			EXPECT_EQ(ToHex(core::ComputeCommitment(key, unit)), u["commitment"].Str());
+			const std::string kind = units[i]["unit"].Str();
+			EXPECT_EQ(e.unit_names[i], kind == "resource_id" ? kind : kind + " " + units[i]["key"].Str());
+			ExpectUnit(units[i], e.units[i], i, e.has_salt ? e.salt : nullptr, "salt", "erasure");
 		}
 
 		// The whole event link.
@@ -291,6 +331,61 @@ TEST_F(HashVectors, ErasedEventKeepsTheOriginalHash)
 		uint8_t key[16];
 		core::DeriveValueKey(U8(salt), i, key);
 		EXPECT_EQ(ToHex(core::ComputeCommitment(key, restored.units[i])), units[i]["commitment"].Str());
+	}
+}
+
+TEST_F(HashVectors, ErasedContextKeepsTheOriginalHash)
+{
+	// Rebuild the original of the erased context: its salt back, the erased attributes restored.
+	Node vector;
+	for (const Node &v : Root()["events"].Elements())
+		if (v["name"].Str() == "chain2-seq1-application")
+			vector = v;
+	ExportEvent stored(vector["event"].Text());
+	ASSERT_TRUE(stored.problem().empty()) << stored.problem();
+	ASSERT_FALSE(stored.has_context_salt);
+	const std::string salt = FromHex("4e933a8e86939ec60f510cb1a9a232d4");
+	const std::map<std::string, std::string> originals = {{"actor_id", "alice"}, {"client_addr", "198.51.100.23"}};
+	// Each kept attribute's key is the salt-derived one; each erased one reads as erasure leaves it.
+	for (uint32_t i = 0; i < stored.context_fields.size(); i++) {
+		const core::ValueUnit &f = stored.context_fields[i];
+		const std::string name(f.key.str());
+		SCOPED_TRACE(name);
+		EXPECT_EQ(f.commitment != nullptr, originals.count(name) == 1);
+		if (f.commitment != nullptr)
+			continue;
+		uint8_t key[16];
+		core::DeriveValueKey(U8(salt), i, key);
+		ASSERT_NE(f.value_key, nullptr);
+		EXPECT_EQ(Hex(f.value_key, 16), Hex(key, 16));
+	}
+	std::string original = vector["event"].Text();
+	auto replace = [&](const std::string &from, const std::string &to) {
+		size_t pos = original.find(from);
+		ASSERT_NE(pos, std::string::npos) << from;
+		original.replace(pos, from.size(), to);
+	};
+	const std::string pseudonym(stored.context_fields[0].new_value[0].text.str());
+	EXPECT_EQ(pseudonym.substr(0, 8), "[ERASED:");
+	replace("\"actor_id\": \"" + pseudonym + "\"", "\"actor_id\": \"alice\"");
+	replace("\"client_addr\": \"[ERASED]\"", "\"client_addr\": \"198.51.100.23\"");
+	replace("\"context_salt\": null", "\"context_salt\": \"4e933a8e86939ec60f510cb1a9a232d4\"");
+	size_t from = original.find("\"context_erasure\": {");
+	size_t to = original.find("}}", from);
+	ASSERT_NE(to, std::string::npos);
+	original.replace(from, to + 2 - from, "\"context_erasure\": null");
+	ExportEvent restored(original);
+	ASSERT_TRUE(restored.problem().empty()) << restored.problem();
+	ASSERT_TRUE(restored.has_context_salt);
+	EXPECT_EQ(ToHex(restored.context_hash), vector["expected"]["context_hash"].Str());
+	const core::Hash previous = HashFromBytes(FromHex(vector["expected"]["previous_hash"].Str()));
+	EXPECT_EQ(ToHex(restored.ComputeHash(previous)), vector["expected"]["hash"].Str());
+	// The erased commitments are those of the original values.
+	auto fields = vector["expected"]["context_fields"].Elements();
+	for (uint32_t i = 0; i < restored.context_fields.size(); i++) {
+		uint8_t key[16];
+		core::DeriveValueKey(U8(salt), i, key);
+		EXPECT_EQ(ToHex(core::ComputeCommitment(key, restored.context_fields[i])), fields[i]["commitment"].Str());
 	}
 }
 
