@@ -95,6 +95,15 @@ protected:
 
 	Node Root() const { return Node(doc_.get(), 0); }
 
+	// The event vector of this name (an empty node if there is none).
+	Node EventVector(const std::string &name) const
+	{
+		for (const Node &v : Root()["events"].Elements())
+			if (v["name"].Str() == name)
+				return v;
+		return Node();
+	}
+
 	std::string text_;
 	std::unique_ptr<core::JsonDocument> doc_;
 };
@@ -292,10 +301,7 @@ TEST_F(HashVectors, ChainsVerify)
 TEST_F(HashVectors, ErasedEventKeepsTheOriginalHash)
 {
 	// Rebuild the erased event's original: the salt back, the erased values restored.
-	Node erased;
-	for (const Node &v : Root()["events"].Elements())
-		if (v["name"].Str() == "chain2-seq2-erased")
-			erased = v;
+	Node erased = EventVector("chain2-seq2-erased");
 	ExportEvent stored(erased["event"].Text());
 	ASSERT_FALSE(stored.has_salt);
 	// The erasure record's keys are the salt-derived keys of the original salt.
@@ -337,10 +343,7 @@ TEST_F(HashVectors, ErasedEventKeepsTheOriginalHash)
 TEST_F(HashVectors, ErasedContextKeepsTheOriginalHash)
 {
 	// Rebuild the original of the erased context: its salt back, the erased attributes restored.
-	Node vector;
-	for (const Node &v : Root()["events"].Elements())
-		if (v["name"].Str() == "chain2-seq1-application")
-			vector = v;
+	Node vector = EventVector("chain2-seq1-application");
 	ExportEvent stored(vector["event"].Text());
 	ASSERT_TRUE(stored.problem().empty()) << stored.problem();
 	ASSERT_FALSE(stored.has_context_salt);
