@@ -322,25 +322,63 @@ MarkErased(Jsonb *map, List *erased, const ErasureNaming *naming)
 	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
 }
 
-// One member "name": "<hex of bytes>" of an erasure record section being built.
-void
-AppendNamedHex(StringInfo buf, bool *first, const char *name, const uint8 *bytes, size_t size)
-{
-	char hex[2 * core::kHashSize + 1];
-	CallCore([&] { core::HexEncode(bytes, size, hex); });
-	hex[2 * size] = '\0';
-	appendStringInfo(buf, "%s\"%s\": \"%s\"", *first ? "" : ", ", name, hex);
-	*first = false;
-}
+// The erasure record of an event (units named by index) or a context (attributes named by
+// name) after an erasure: a commitment for every unit erased now or before, a key for every
+// other one (explicit, or derived from the salt about to be destroyed).
+class ErasureRecord {
+public:
+	ErasureRecord()
+	{
+		initStringInfo(&keys_);
+		initStringInfo(&commitments_);
+	}
 
-// Event units are named by their index.
-void
-AppendHexMember(StringInfo buf, bool *first, uint32 index, const uint8 *bytes, size_t size)
-{
-	char name[16];
-	snprintf(name, sizeof(name), "%u", index);
-	AppendNamedHex(buf, first, name, bytes, size);
-}
+	// Adds unit `index`, erasing it if `erase`.
+	void Add(const char *name, const core::ValueUnit &unit, uint32 index, const uint8 *salt, bool erase)
+	{
+		if (unit.commitment != NULL) {
+			Append(&commitments_, name, unit.commitment, core::kHashSize);
+			return;
+		}
+		uint8 key[core::kValueKeySize];
+		if (unit.value_key != NULL)
+			memcpy(key, unit.value_key, core::kValueKeySize);
+		else
+			CallCore([&] { core::DeriveValueKey(salt, index, key); });
+		if (!erase) {
+			Append(&keys_, name, key, core::kValueKeySize);
+			return;
+		}
+		core::Hash c;
+		CallCore([&] { c = core::ComputeCommitment(key, unit); });
+		Append(&commitments_, name, c.bytes, core::kHashSize);
+	}
+
+	void Add(uint32 index, const core::ValueUnit &unit, const uint8 *salt, bool erase)
+	{
+		char name[16];
+		snprintf(name, sizeof(name), "%u", index);
+		Add(name, unit, index, salt, erase);
+	}
+
+	Datum ToJsonb() const
+	{
+		return DirectFunctionCall1(jsonb_in, CStringGetDatum(psprintf("{\"value_keys\": {%s}, \"commitments\": {%s}}",
+																	  keys_.data, commitments_.data)));
+	}
+
+private:
+	static void Append(StringInfo buf, const char *name, const uint8 *bytes, size_t size)
+	{
+		char hex[2 * core::kHashSize + 1];
+		CallCore([&] { core::HexEncode(bytes, size, hex); });
+		hex[2 * size] = '\0';
+		appendStringInfo(buf, "%s\"%s\": \"%s\"", buf->len == 0 ? "" : ", ", name, hex);
+	}
+
+	StringInfoData keys_, commitments_;  // palloc'd: the class is trivially destructible
+};
+static_assert(std::is_trivially_destructible_v<ErasureRecord>);
 
 // The row ids of a table without key are SHA-256 digests of the whole row as recorded: once
 // one of its values is erased, the digest would confirm a guess of the value (the row's
@@ -476,39 +514,21 @@ EraseEvent(int32 chain_id, int64 seq, const Needle *needle, const ErasureNaming 
 	core::Hash before;
 	CallCore([&] { before = core::HashEvent(context_hash, view); });
 
-	// The new erasure record: a commitment for every erased unit, a key for every other one.
-	StringInfoData keys, commitments;
-	initStringInfo(&keys);
-	initStringInfo(&commitments);
-	bool first_key = true, first_commitment = true;
+	ErasureRecord record;
 	List *erased_columns = NIL, *erased_details = NIL;
 	bool erased_resource_id = false;
 	for (uint32 i = 0; i < n; i++) {
 		const core::ValueUnit &unit = *units[i];
-		uint8 key[core::kValueKeySize];
-		if (unit.commitment != NULL) {
-			AppendHexMember(&commitments, &first_commitment, i, unit.commitment, core::kHashSize);
+		record.Add(i, unit, view.salt, erase[i]);
+		if (!erase[i])
 			continue;
-		}
-		if (unit.value_key != NULL)
-			memcpy(key, unit.value_key, core::kValueKeySize);
+		if (&unit == view.resource_id)
+			erased_resource_id = true;
+		else if (i < (view.resource_id ? 1u : 0u) + view.column_count)
+			erased_columns = lappend(erased_columns, pnstrdup(unit.key.data, unit.key.size));
 		else
-			CallCore([&] { core::DeriveValueKey(view.salt, i, key); });
-		if (erase[i]) {
-			core::Hash c;
-			CallCore([&] { c = core::ComputeCommitment(key, unit); });
-			AppendHexMember(&commitments, &first_commitment, i, c.bytes, core::kHashSize);
-			if (&unit == view.resource_id)
-				erased_resource_id = true;
-			else if (i < (view.resource_id ? 1u : 0u) + view.column_count)
-				erased_columns = lappend(erased_columns, pnstrdup(unit.key.data, unit.key.size));
-			else
-				erased_details = lappend(erased_details, pnstrdup(unit.key.data, unit.key.size));
-		} else {
-			AppendHexMember(&keys, &first_key, i, key, core::kValueKeySize);
-		}
+			erased_details = lappend(erased_details, pnstrdup(unit.key.data, unit.key.size));
 	}
-	char *erasure = psprintf("{\"value_keys\": {%s}, \"commitments\": {%s}}", keys.data, commitments.data);
 
 	Jsonb *old_data =
 		nulls[kEvOldData - 1] ? NULL : MarkErased(DatumGetJsonbP(values[kEvOldData - 1]), erased_columns, NULL);
@@ -523,7 +543,7 @@ EraseEvent(int32 chain_id, int64 seq, const Needle *needle, const ErasureNaming 
 	memcpy(new_values, values, sizeof(values));
 	memcpy(new_nulls, nulls, sizeof(nulls));
 	new_nulls[kEvSalt - 1] = true;
-	new_values[kEvErasure - 1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(erasure));
+	new_values[kEvErasure - 1] = record.ToJsonb();
 	new_nulls[kEvErasure - 1] = false;
 	if (old_data)
 		new_values[kEvOldData - 1] = JsonbPGetDatum(old_data);
@@ -715,10 +735,7 @@ EraseContext(int64 context_id, const char *value, size_t len, const ErasureNamin
 	CallCore([&] { before = core::HashContext(view); });
 
 	// The new erasure record, keyed by attribute name.
-	StringInfoData keys, commitments;
-	initStringInfo(&keys);
-	initStringInfo(&commitments);
-	bool first_key = true, first_commitment = true;
+	ErasureRecord record;
 	Datum new_values[kCtxNumAttrs];
 	bool new_nulls[kCtxNumAttrs];
 	memcpy(new_values, values, sizeof(values));
@@ -727,24 +744,9 @@ EraseContext(int64 context_id, const char *value, size_t len, const ErasureNamin
 		int u = before_units.unit_of_attribute[a];
 		if (u < 0)
 			continue;
-		const core::ValueUnit &unit = view.fields[u];
-		const char *name = kContextAttributes[a].name;
-		if (unit.commitment != NULL) {
-			AppendNamedHex(&commitments, &first_commitment, name, unit.commitment, core::kHashSize);
+		record.Add(kContextAttributes[a].name, view.fields[u], (uint32) u, view.salt, erase[a]);
+		if (!erase[a])
 			continue;
-		}
-		uint8 key[core::kValueKeySize];
-		if (unit.value_key != NULL)
-			memcpy(key, unit.value_key, core::kValueKeySize);
-		else
-			CallCore([&] { core::DeriveValueKey(view.salt, (uint32) u, key); });
-		if (!erase[a]) {
-			AppendNamedHex(&keys, &first_key, name, key, core::kValueKeySize);
-			continue;
-		}
-		core::Hash c;
-		CallCore([&] { c = core::ComputeCommitment(key, unit); });
-		AppendNamedHex(&commitments, &first_commitment, name, c.bytes, core::kHashSize);
 		int attnum = kContextAttributes[a].attnum;
 		switch (ErasureOfAttribute(attnum)) {
 			case ContextErasure::kPseudonym:
@@ -761,8 +763,7 @@ EraseContext(int64 context_id, const char *value, size_t len, const ErasureNamin
 		}
 	}
 	new_nulls[kCtxSalt - 1] = true;
-	new_values[kCtxErasure - 1] = DirectFunctionCall1(
-		jsonb_in, CStringGetDatum(psprintf("{\"value_keys\": {%s}, \"commitments\": {%s}}", keys.data, commitments.data)));
+	new_values[kCtxErasure - 1] = record.ToJsonb();
 	new_nulls[kCtxErasure - 1] = false;
 
 	// Check before writing: the context must hash exactly as before.
